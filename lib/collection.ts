@@ -1,0 +1,167 @@
+/**
+ * Many NetCDF files as one dataset, concatenated along one dimension (the unlimited/record
+ * dimension by default). Files are ordered by their coordinate values, never by name, and every
+ * file must agree with the first on everything but the length of that dimension.
+ */
+import { ConvertError } from "./errors.js";
+import {
+  allocate, getAttr, product, walkGroups, walkVariables, type ArrayData, type Dataset, type Variable,
+} from "./model.js";
+import { openSource } from "./source/open.js";
+import { forEachRun } from "./source/region.js";
+import type { SourceFile } from "./source/types.js";
+
+export interface Collection {
+  readonly dataset: Dataset;
+  readonly files: readonly SourceFile[];
+  /** The dimension files were concatenated along; undefined for a single file. */
+  readonly concatDim: string | undefined;
+  read(varPath: string, start: readonly number[], count: readonly number[]): ArrayData;
+  close(): void;
+}
+
+export interface CollectionOptions {
+  concatDim?: string;
+}
+
+/** Attributes that change how values decode: files must agree on them or the store would lie. */
+const ENCODING_ATTRS = ["scale_factor", "add_offset", "_FillValue", "missing_value", "units", "calendar", "_Unsigned", "dtype"];
+
+export async function openCollection(paths: readonly string[], opts: CollectionOptions = {}): Promise<Collection> {
+  if (paths.length === 0) throw new ConvertError("Usage", "no input files");
+  const files: SourceFile[] = [];
+  try {
+    for (const p of paths) files.push(await openSource(p));
+    if (files.length === 1 && !opts.concatDim) return single(files[0]!);
+    return merge(files, opts.concatDim);
+  } catch (e) {
+    for (const f of files) f.close();
+    throw e;
+  }
+}
+
+function single(f: SourceFile): Collection {
+  return { dataset: f.dataset, files: [f], concatDim: undefined, read: (p, s, c) => f.read(p, s, c), close: () => f.close() };
+}
+
+const fmtAttr = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
+
+function sameValues(a: ArrayData, b: ArrayData): boolean {
+  if (a.length !== b.length) return false;
+  if (Array.isArray(a) || Array.isArray(b)) return (a as unknown[]).every((x, i) => x === (b as unknown[])[i]);
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength), y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  return Buffer.compare(x, y) === 0;
+}
+
+function compareStructure(first: SourceFile, other: SourceFile, dim: string): void {
+  const fail = (what: string) => {
+    throw new ConvertError("Mismatch", `does not match ${first.path}: ${what}`, other.path);
+  };
+  const groupsA = [...walkGroups(first.dataset.root)], groupsB = [...walkGroups(other.dataset.root)];
+  const gpA = groupsA.map((g) => g.path).join(","), gpB = groupsB.map((g) => g.path).join(",");
+  if (gpA !== gpB) fail(`groups differ (${gpB} vs ${gpA})`);
+  groupsA.forEach((ga, gi) => {
+    const gb = groupsB[gi]!;
+    for (const d of ga.dims) {
+      const o = gb.dims.find((x) => x.name === d.name);
+      if (!o) fail(`dimension ${d.name} is missing`);
+      else if (d.name !== dim && o.size !== d.size) fail(`dimension ${d.name} has size ${o.size}, expected ${d.size}`);
+    }
+    const namesA = ga.variables.map((v) => v.name).sort(), namesB = gb.variables.map((v) => v.name).sort();
+    const missing = namesA.filter((n) => !namesB.includes(n)), extra = namesB.filter((n) => !namesA.includes(n));
+    if (missing.length) fail(`variable ${ga.path === "/" ? "" : ga.path + "/"}${missing[0]} is missing`);
+    if (extra.length) fail(`has extra variable ${extra[0]}`);
+    for (const va of ga.variables) {
+      const vb = gb.variables.find((x) => x.name === va.name)!;
+      if (vb.dtype !== va.dtype) fail(`variable ${va.path} has dtype ${vb.dtype}, expected ${va.dtype}`);
+      if (vb.dims.join(",") !== va.dims.join(",")) fail(`variable ${va.path} has dimensions (${vb.dims.join(", ")}), expected (${va.dims.join(", ")})`);
+      for (const name of ENCODING_ATTRS) {
+        const a = getAttr(va.attrs, name), b = getAttr(vb.attrs, name);
+        if (fmtAttr(a?.value) !== fmtAttr(b?.value)) fail(`variable ${va.path} attribute ${name} is ${fmtAttr(b?.value) ?? "absent"}, expected ${fmtAttr(a?.value) ?? "absent"}`);
+      }
+      // Coordinates along other dimensions must be identical, or the files describe different grids.
+      if (!va.dims.includes(dim) && va.dims.length === 1 && va.dims[0] === va.name && !va.unsupported) {
+        const x = first.read(va.path, [0], va.shape), y = other.read(vb.path, [0], vb.shape);
+        if (!sameValues(x, y)) fail(`coordinate ${va.path} has different values`);
+      }
+    }
+  });
+}
+
+function merge(files: SourceFile[], requested: string | undefined): Collection {
+  const root0 = files[0]!.dataset.root;
+  const dim = requested ?? root0.dims.find((d) => d.unlimited)?.name;
+  if (!dim) throw new ConvertError("Usage", "no unlimited dimension to concatenate along; pass --concat-dim NAME", files[0]!.path);
+  for (const f of files) {
+    if (!f.dataset.root.dims.some((d) => d.name === dim)) {
+      throw new ConvertError("Mismatch", `has no dimension ${dim} to concatenate along`, f.path);
+    }
+  }
+  for (const f of files.slice(1)) compareStructure(files[0]!, f, dim);
+  const ordered = orderByCoordinate(files, dim);
+  const lengths = ordered.map((f) => f.dataset.root.dims.find((d) => d.name === dim)!.size);
+  const offsets = lengths.map((_, i) => lengths.slice(0, i).reduce((a, b) => a + b, 0));
+  const total = lengths.reduce((a, b) => a + b, 0);
+
+  const dataset = structuredClone(ordered[0]!.dataset);
+  for (const g of walkGroups(dataset.root)) for (const d of g.dims) if (d.name === dim) d.size = total;
+  for (const v of walkVariables(dataset.root)) {
+    const axis = v.dims.indexOf(dim);
+    if (axis >= 0) v.shape[axis] = total;
+  }
+  const variables = new Map<string, Variable>([...walkVariables(dataset.root)].map((v) => [v.path, v]));
+
+  const read = (varPath: string, start: readonly number[], count: readonly number[]): ArrayData => {
+    const v = variables.get(varPath);
+    if (!v) throw new ConvertError("Usage", `no variable ${varPath}`);
+    const axis = v.dims.indexOf(dim);
+    if (axis < 0) return ordered[0]!.read(varPath, start, count);
+    const out = allocate(v.dtype, product(count));
+    const lo = start[axis]!, hi = lo + count[axis]!;
+    ordered.forEach((f, i) => {
+      const a = Math.max(lo, offsets[i]!), b = Math.min(hi, offsets[i]! + lengths[i]!);
+      if (a >= b) return;
+      const s = start.slice(), c = count.slice();
+      s[axis] = a - offsets[i]!;
+      c[axis] = b - a;
+      const piece = f.read(varPath, s, c);
+      const at = count.map((_, k) => (k === axis ? a - lo : 0));
+      copyInto(out, count, piece, c, at);
+    });
+    return out;
+  };
+  return { dataset, files: ordered, concatDim: dim, read, close: () => ordered.forEach((f) => f.close()) };
+}
+
+/** Copies `piece` (shape pieceShape) into `out` (shape outShape) at offset `at`. */
+function copyInto(out: ArrayData, outShape: readonly number[], piece: ArrayData, pieceShape: readonly number[], at: readonly number[]) {
+  forEachRun(outShape, at, pieceShape, (outPos, piecePos, n) => {
+    if (Array.isArray(out)) for (let k = 0; k < n; k++) out[outPos + k] = (piece as string[])[piecePos + k]!;
+    else (out as Uint8Array).set((piece as Uint8Array).subarray(piecePos, piecePos + n), outPos);
+  });
+}
+
+/** Orders files by the first value of the concat coordinate, refusing overlaps and non-monotonic values. */
+function orderByCoordinate(files: SourceFile[], dim: string): SourceFile[] {
+  const coord = (f: SourceFile) => f.dataset.root.variables.find((v) => v.name === dim && v.dims.length === 1 && v.dims[0] === dim);
+  if (!coord(files[0]!)) return files;
+  const ranges = files.map((f) => {
+    const v = coord(f)!;
+    const vals = Array.from(f.read(v.path, [0], v.shape) as ArrayLike<number | bigint>, Number);
+    for (let i = 1; i < vals.length; i++) {
+      if (!(vals[i]! > vals[i - 1]!)) {
+        throw new ConvertError("Mismatch", `coordinate ${dim} is not strictly increasing (${vals[i - 1]} then ${vals[i]} at index ${i})`, f.path);
+      }
+    }
+    return { f, vals };
+  });
+  const withData = ranges.filter((r) => r.vals.length > 0).sort((a, b) => a.vals[0]! - b.vals[0]!);
+  for (let i = 1; i < withData.length; i++) {
+    const prev = withData[i - 1]!, cur = withData[i]!;
+    if (cur.vals[0]! <= prev.vals[prev.vals.length - 1]!) {
+      throw new ConvertError("Mismatch", `coordinate ${dim} overlaps ${prev.f.path} (${cur.vals[0]} ≤ ${prev.vals[prev.vals.length - 1]})`, cur.f.path);
+    }
+  }
+  return [...withData.map((r) => r.f), ...ranges.filter((r) => r.vals.length === 0).map((r) => r.f)];
+}
+

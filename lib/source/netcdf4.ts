@@ -1,0 +1,264 @@
+/**
+ * NetCDF-4 / HDF5 reader on h5wasm's Node build (HDF5 preads the host disk directly), with the
+ * throwing error handler on (without it, a missing filter yields garbage, not an error) and the
+ * h5wasm-plugins compression filters registered, so every filter h5wasm can decode is readable.
+ */
+import { resolve as resolvePath } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { ConvertError, oneLine } from "../errors.js";
+import {
+  allocate, type ArrayData, type Attribute, type AttrValue, type Dataset, type Dimension, type DType,
+  type Group, type Variable,
+} from "../model.js";
+import { validateRegion } from "./region.js";
+import type { SourceFile } from "./types.js";
+
+type H5 = typeof import("h5wasm");
+type H5Group = import("h5wasm").Group;
+type H5Dataset = import("h5wasm").Dataset;
+type H5Attribute = import("h5wasm").Attribute;
+type H5Metadata = import("h5wasm").Metadata;
+
+let h5Promise: Promise<H5> | undefined;
+
+/** Loads h5wasm once per process (or worker), lazily, so the CLI starts fast. */
+export function loadH5wasm(): Promise<H5> {
+  h5Promise ??= (async () => {
+    const mod = (await import("h5wasm/node")) as unknown as { default: H5 };
+    const h5 = mod.default;
+    const Module = await h5.ready;
+    Module.activate_throwing_error_handler();
+    // Point HDF5 at the plugin folder ourselves: h5wasm-plugins' helper strips "file://" by
+    // hand, which breaks on paths with spaces or non-ASCII characters.
+    const require = createRequire(import.meta.url);
+    const pluginsIndex = require.resolve("h5wasm-plugins/package.json");
+    Module.insert_plugin_search_path(fileURLToPath(new URL("./plugins", "file://" + pluginsIndex)), 0);
+    return h5;
+  })();
+  return h5Promise;
+}
+
+/** Attributes netCDF-C and HDF5 dimension scales use internally; not user metadata. */
+const INTERNAL_ATTRS = new Set([
+  "CLASS", "NAME", "REFERENCE_LIST", "DIMENSION_LIST", "_Netcdf4Dimid", "_Netcdf4Coordinates",
+  "_NCProperties", "_nc3_strict", "_SuperblockVersion", "_IsNetcdf4",
+]);
+const NC_DIM_WITHOUT_VAR = "This is a netCDF dimension but not a netCDF variable.";
+
+/** Maps an HDF5 type to ours, or explains why it has no faithful Zarr equivalent. */
+function dtypeOf(m: H5Metadata): DType | { unsupported: string } {
+  switch (m.type) {
+    case 0: { // H5T_INTEGER
+      const bits = m.size * 8;
+      if (![8, 16, 32, 64].includes(bits)) return { unsupported: `${bits}-bit integer type` };
+      return `${m.signed ? "int" : "uint"}${bits}` as DType;
+    }
+    case 1: // H5T_FLOAT
+      if (m.size === 4) return "float32";
+      if (m.size === 8) return "float64";
+      return { unsupported: `${m.size * 8}-bit float type` };
+    case 3: // H5T_STRING
+      if (m.vlen) return "string";
+      if (m.size === 1) return "char";
+      return { unsupported: `fixed-length string type of ${m.size} bytes` };
+    case 6: return { unsupported: "compound type" };
+    case 8: return { unsupported: "enum type" };
+    case 9: return { unsupported: "variable-length (non-string) type" };
+    case 5: return { unsupported: "opaque type" };
+    case 10: return { unsupported: "array type" };
+    case 7: return { unsupported: "reference type" };
+    default: return { unsupported: `HDF5 type class ${m.type}` };
+  }
+}
+
+function attrValue(a: H5Attribute, dtype: DType): AttrValue {
+  const v = a.value;
+  if (dtype === "char") return (Array.isArray(v) ? v.join("") : String(v ?? "")).replace(/\0/g, "");
+  if (dtype === "string") return Array.isArray(v) ? v.map(String) : [String(v ?? "")];
+  if (typeof v === "bigint") return [v];
+  if (typeof v === "number") return [v];
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) return Array.from(v);
+  if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
+  throw new Error(`unexpected attribute value of type ${typeof v}`);
+}
+
+function readAttrs(obj: { attrs: Record<string, H5Attribute> }, problems: string[]): Attribute[] {
+  const out: Attribute[] = [];
+  for (const [name, a] of Object.entries(obj.attrs)) {
+    if (INTERNAL_ATTRS.has(name)) continue;
+    // NC_CHAR attributes are one fixed-length HDF5 string of any size: text.
+    const m = a.metadata;
+    const t = m.type === 3 && !m.vlen ? "char" : dtypeOf(m);
+    if (typeof t !== "string") {
+      problems.push(`attribute ${name} has an unsupported ${t.unsupported}`);
+      continue;
+    }
+    out.push({ name, type: t, value: attrValue(a, t) });
+  }
+  return out;
+}
+
+function filterNames(ds: H5Dataset): string[] {
+  return ds.filters.map((f) => {
+    const name = f.name || `filter ${f.id}`;
+    return f.id === 1 && f.cd_values.length ? `${name}(${f.cd_values[0]})` : name;
+  });
+}
+
+const isDimScale = (ds: H5Dataset) => ds.attrs["CLASS"]?.value === "DIMENSION_SCALE";
+const isPureDim = (ds: H5Dataset) =>
+  isDimScale(ds) && String(ds.attrs["NAME"]?.value ?? "").startsWith(NC_DIM_WITHOUT_VAR);
+const baseName = (p: string) => p.slice(p.lastIndexOf("/") + 1);
+
+/** Builds our model of an HDF5 file, assigning dimension names the way netCDF-C does. */
+function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; datasets: Map<string, H5Dataset> } {
+  const datasets = new Map<string, H5Dataset>();
+  let phonyCounter = 0;
+  let sawNetcdf = "_NCProperties" in file.attrs;
+
+  const visit = (g: H5Group, gpath: string, name: string): Group => {
+    const problems: string[] = [];
+    const group: Group = { name, path: gpath, attrs: readAttrs(g, problems), dims: [], variables: [], groups: [] };
+    if (problems.length) throw new ConvertError("Unsupported", `group ${gpath}: ${problems[0]}`, path);
+    // netCDF-C: phony dimensions are per group and per distinct size, reused across datasets.
+    const phony: Dimension[] = [];
+    for (const key of g.keys()) {
+      const entity = g.get(key);
+      const childPath = gpath === "/" ? `/${key}` : `${gpath}/${key}`;
+      if (entity instanceof h5.Group) {
+        group.groups.push(visit(entity, childPath, key));
+        continue;
+      }
+      if (!(entity instanceof h5.Dataset)) continue; // committed datatypes and links hold no data
+      const ds = entity;
+      const shape = ds.shape ?? [];
+      if (isDimScale(ds)) {
+        sawNetcdf = true;
+        const max = ds.metadata.maxshape?.[0] ?? shape[0]!;
+        group.dims.push({ name: key, size: shape[0] ?? 0, unlimited: max > Number.MAX_SAFE_INTEGER });
+        if (isPureDim(ds)) continue;
+      }
+      const varProblems: string[] = [];
+      const t = dtypeOf(ds.metadata);
+      const used = new Set<string>();
+      const dims = shape.map((size, i) => {
+        const scales = ds.get_attached_scales(i);
+        if (scales.length) return baseName(scales[0]!);
+        if (i === 0 && isDimScale(ds)) return key;
+        let d = phony.find((p) => p.size === size && !used.has(p.name));
+        if (!d) {
+          d = { name: `phony_dim_${phonyCounter++}`, size, unlimited: false };
+          phony.push(d);
+        }
+        used.add(d.name);
+        return d.name;
+      });
+      const v: Variable = {
+        name: key, path: childPath, dtype: typeof t === "string" ? t : "uint8", dims, shape,
+        attrs: typeof t === "string" ? readAttrs(ds, varProblems) : [],
+        sourceChunks: ds.metadata.chunks ?? null, filters: filterNames(ds),
+      };
+      if (typeof t !== "string") v.unsupported = t.unsupported;
+      else if (varProblems.length) v.unsupported = varProblems[0];
+      group.variables.push(v);
+      datasets.set(childPath, ds);
+    }
+    group.dims.push(...phony);
+    return group;
+  };
+  const root = visit(file, "/", "");
+  return { dataset: { format: sawNetcdf ? "NETCDF4" : "HDF5", root }, datasets };
+}
+
+export async function openNetcdf4(path: string): Promise<SourceFile> {
+  const h5 = await loadH5wasm();
+  let file: import("h5wasm").File;
+  try {
+    file = new h5.File(resolvePath(path), "r");
+  } catch (e) {
+    throw new ConvertError("Corrupt", `cannot open as HDF5 (truncated or corrupt?): ${hdf5Reason(e)}`, path);
+  }
+  if (Number(file.file_id) < 0) throw new ConvertError("Corrupt", "cannot open as HDF5", path);
+  try {
+    const { dataset, datasets } = describe(h5, file, path);
+    return new Netcdf4File(path, file, dataset, datasets);
+  } catch (e) {
+    file.close();
+    if (e instanceof ConvertError) throw e;
+    throw new ConvertError("Corrupt", `cannot read HDF5 metadata: ${hdf5Reason(e)}`, path);
+  }
+}
+
+/** The most telling line of an h5wasm/HDF5 error: the innermost "major/minor" message, never source. */
+function hdf5Reason(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && l.length < 500);
+  const minor = lines.filter((l) => l.startsWith("minor:")).pop();
+  const major = lines.filter((l) => /^#\d+:/.test(l)).pop();
+  return oneLine(major ? `${major.replace(/^#\d+:\s*\S+\s+line\s+\d+\s+in\s+/, "")}${minor ? ` (${minor})` : ""}` : lines[0] ?? text);
+}
+
+class Netcdf4File implements SourceFile {
+  constructor(
+    readonly path: string,
+    private file: import("h5wasm").File,
+    readonly dataset: Dataset,
+    private datasets: Map<string, H5Dataset>,
+  ) {}
+
+  read(varPath: string, start: readonly number[], count: readonly number[]): ArrayData {
+    const ds = this.datasets.get(varPath);
+    const v = ds && this.variable(varPath);
+    if (!ds || !v) throw new ConvertError("Usage", `no variable ${varPath}`, this.path);
+    if (v.unsupported) throw new ConvertError("Unsupported", `variable ${varPath} has an unsupported ${v.unsupported}`, this.path);
+    const bad = validateRegion(v.shape, start, count);
+    if (bad) throw new ConvertError("Usage", `${varPath}: ${bad}`, this.path);
+    const n = count.reduce((a, b) => a * b, 1);
+    if (n === 0) return allocate(v.dtype, 0);
+    let raw: unknown;
+    try {
+      raw = v.shape.length === 0 ? ds.value : ds.slice(start.map((s, i) => [s, s + count[i]!]));
+    } catch (e) {
+      throw new ConvertError("Corrupt", `cannot read variable ${varPath}: ${hdf5Reason(e)}`, this.path);
+    }
+    return normalise(raw, v.dtype, n, varPath, this.path);
+  }
+
+  private variable(p: string): Variable | undefined {
+    const stack = [this.dataset.root];
+    while (stack.length) {
+      const g = stack.pop()!;
+      const v = g.variables.find((x) => x.path === p);
+      if (v) return v;
+      stack.push(...g.groups);
+    }
+    return undefined;
+  }
+
+  close() {
+    this.file.close();
+  }
+}
+
+/** Turns what h5wasm returns (typed array, scalar, strings) into our ArrayData. */
+function normalise(raw: unknown, dtype: DType, n: number, varPath: string, path: string): ArrayData {
+  if (dtype === "char") {
+    const chars = Array.isArray(raw) ? raw : [raw];
+    const out = new Uint8Array(n);
+    const enc = new TextEncoder();
+    chars.forEach((c, i) => {
+      const s = String(c ?? "");
+      out[i] = s.length === 0 ? 0 : s.charCodeAt(0) < 128 ? s.charCodeAt(0) : enc.encode(s)[0]!;
+    });
+    return out;
+  }
+  if (dtype === "string") return (Array.isArray(raw) ? raw : [raw]).map((s) => (s == null ? "" : String(s)));
+  if (typeof raw === "number" || typeof raw === "bigint") {
+    const out = allocate(dtype, 1) as Float64Array | BigInt64Array;
+    (out as unknown as (number | bigint)[])[0] = raw;
+    return out;
+  }
+  if (ArrayBuffer.isView(raw) && (raw as unknown as ArrayLike<number>).length === n) return raw as unknown as ArrayData;
+  throw new ConvertError("Corrupt", `unexpected data returned for ${varPath}`, path);
+}

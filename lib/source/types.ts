@@ -1,0 +1,13 @@
+import type { ArrayData, Dataset } from "../model.js";
+
+/** An open source file: its metadata, and synchronous reads of rectangular regions. */
+export interface SourceFile {
+  readonly path: string;
+  readonly dataset: Dataset;
+  /**
+   * Reads the region `[start, start + count)` of the variable at `varPath` (e.g. "/grp/sst"),
+   * C order, native byte order. `char` data comes back as bytes, `string` data as strings.
+   */
+  read(varPath: string, start: readonly number[], count: readonly number[]): ArrayData;
+  close(): void;
+}

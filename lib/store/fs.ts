@@ -1,0 +1,94 @@
+import { mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { dirname, join, resolve, sep } from "node:path";
+import { randomBytes } from "node:crypto";
+import { ConvertError } from "../errors.js";
+import type { Store, StoreKey } from "./types.js";
+
+/**
+ * A store in a local directory. Writes go to a temporary name then rename, so a killed run never
+ * leaves a half-written chunk or metadata document under its real name. Created directories are
+ * remembered, so each chunk costs one mkdir at most once per directory.
+ */
+export class FsStore implements Store {
+  readonly url: string;
+  private readonly root: string;
+  private readonly madeDirs = new Set<string>();
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.url = root;
+  }
+
+  private file(key: StoreKey): string {
+    const parts = key.split("/").filter((p) => p !== "");
+    if (parts.some((p) => p === "." || p === "..")) {
+      throw new ConvertError("Usage", `store key ${key} escapes the store`, this.url);
+    }
+    return join(this.root, ...parts);
+  }
+
+  async get(key: StoreKey): Promise<Uint8Array | undefined> {
+    try {
+      const b = await readFile(this.file(key));
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return undefined;
+      throw e;
+    }
+  }
+
+  async has(key: StoreKey): Promise<boolean> {
+    try {
+      return (await stat(this.file(key))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  async set(key: StoreKey, value: Uint8Array): Promise<void> {
+    const path = this.file(key);
+    const dir = dirname(path);
+    if (!this.madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+    const tmp = `${path}.${randomBytes(4).toString("hex")}.partial`;
+    await writeFile(tmp, value);
+    await rename(tmp, path);
+  }
+
+  async delete(key: StoreKey): Promise<void> {
+    await unlink(this.file(key)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "ENOENT") throw e;
+    });
+  }
+
+  async *list(prefix: StoreKey = "/"): AsyncIterable<StoreKey> {
+    const base = this.file(prefix);
+    let entries;
+    try {
+      entries = await readdir(base, { recursive: true, withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw e;
+    }
+    for (const ent of entries) {
+      if (!ent.isFile()) continue;
+      const full = join(ent.parentPath ?? (ent as unknown as { path: string }).path, ent.name);
+      yield ("/" + full.slice(this.root.length + 1).split(sep).join("/")) as StoreKey;
+    }
+  }
+
+  async deletePrefix(prefix: StoreKey = "/"): Promise<void> {
+    const path = this.file(prefix);
+    this.madeDirs.clear();
+    if (path === this.root) {
+      // Empty the directory rather than removing it: it may be a mount point or owned by someone else.
+      const names = await readdir(path).catch(() => [] as string[]);
+      await Promise.all(names.map((n) => rm(join(path, n), { recursive: true, force: true })));
+    } else {
+      await rm(path, { recursive: true, force: true });
+    }
+  }
+}

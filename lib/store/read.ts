@@ -1,0 +1,67 @@
+/**
+ * Reading a finished store: refuses one still marked in progress or without root metadata, and
+ * returns its consolidated metadata documents (tolerating zarr-python 2's bare NaN).
+ */
+import { ConvertError } from "../errors.js";
+import { parseJson } from "../zarr/json.js";
+import { IN_PROGRESS_KEY } from "../zarr/layout.js";
+import type { ZarrFormat } from "../zarr/encoding.js";
+import type { Store, StoreKey } from "./types.js";
+
+export interface StoreContents {
+  format: ZarrFormat;
+  /** Root group attributes. */
+  rootAttrs: Record<string, unknown>;
+  /** Relative path ("sst", "grp/sst", "grp") → v2 {".zarray"|".zgroup", ".zattrs"} merged, or v3 zarr.json. */
+  nodes: Map<string, { kind: "array" | "group"; meta: Record<string, unknown>; attrs: Record<string, unknown> }>;
+}
+
+export async function readStoreContents(store: Store): Promise<StoreContents> {
+  if (await store.has(IN_PROGRESS_KEY)) {
+    throw new ConvertError("Incomplete", "store is incomplete: a conversion is in progress or was interrupted", store.url);
+  }
+  const json = async (key: StoreKey) => {
+    const b = await store.get(key);
+    return b ? (parseJson(new TextDecoder().decode(b)) as Record<string, unknown>) : undefined;
+  };
+  const nodes: StoreContents["nodes"] = new Map();
+  const v3 = await json("/zarr.json");
+  if (v3) {
+    const cm = v3["consolidated_metadata"] as { metadata?: Record<string, Record<string, unknown>> } | undefined;
+    if (!cm?.metadata) throw new ConvertError("Incomplete", "zarr.json has no consolidated metadata", store.url);
+    for (const [k, m] of Object.entries(cm.metadata)) {
+      nodes.set(k, { kind: m["node_type"] === "array" ? "array" : "group", meta: m, attrs: (m["attributes"] ?? {}) as Record<string, unknown> });
+    }
+    return { format: 3, rootAttrs: (v3["attributes"] ?? {}) as Record<string, unknown>, nodes };
+  }
+  const zm = await json("/.zmetadata");
+  if (!zm) throw new ConvertError("Incomplete", "not a complete Zarr store (no zarr.json or .zmetadata)", store.url);
+  const md = (zm["metadata"] ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [k, doc] of Object.entries(md)) {
+    const m = /^(?:(.*)\/)?(\.zarray|\.zgroup)$/.exec(k);
+    if (!m) continue;
+    const rel = m[1] ?? "";
+    if (rel === "") continue;
+    nodes.set(rel, { kind: m[2] === ".zarray" ? "array" : "group", meta: doc, attrs: md[`${rel}/.zattrs`] ?? {} });
+  }
+  return { format: 2, rootAttrs: md[".zattrs"] ?? {}, nodes };
+}
+
+/**
+ * zarrita parses metadata with JSON.parse, which rejects the bare NaN that zarr-python 2 writes in
+ * `.zattrs`; this view rewrites such documents into strict JSON on the way in.
+ */
+export function strictJsonView(store: Store): { get(key: StoreKey): Promise<Uint8Array | undefined> } {
+  return {
+    async get(key: StoreKey) {
+      const b = await store.get(key);
+      if (!b || !/\.(zattrs|zmetadata|zarray)$/.test(key)) return b;
+      const text = new TextDecoder().decode(b);
+      if (!/\bNaN\b|Infinity/.test(text)) return b;
+      const strict = JSON.stringify(parseJson(text), (_k, v: unknown) =>
+        typeof v === "number" && !Number.isFinite(v) ? String(v) : typeof v === "bigint" ? Number(v) : v,
+      );
+      return new TextEncoder().encode(strict);
+    },
+  };
+}

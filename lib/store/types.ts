@@ -1,0 +1,19 @@
+/**
+ * The one storage interface every backend implements (local disk now, S3 later), so the same code
+ * runs everywhere. Keys look like zarrita's: "/path/to/key". A missing key reads as undefined.
+ * It is a superset of zarrita's readable store, so zarrita can read through any Store.
+ */
+export type StoreKey = `/${string}`;
+
+export interface Store {
+  /** Where the store lives, for messages: a path or an s3:// URL. */
+  readonly url: string;
+  get(key: StoreKey): Promise<Uint8Array | undefined>;
+  set(key: StoreKey, value: Uint8Array): Promise<void>;
+  delete(key: StoreKey): Promise<void>;
+  /** Every key below the prefix ("/" for all), in no particular order. */
+  list(prefix?: StoreKey): AsyncIterable<StoreKey>;
+  /** Removes every key below the prefix. */
+  deletePrefix(prefix?: StoreKey): Promise<void>;
+  has(key: StoreKey): Promise<boolean>;
+}

@@ -1,0 +1,211 @@
+/**
+ * Compares a Zarr store with its NetCDF source(s): every array, dimension, attribute and value.
+ * Values are read back through zarrita — an independent decoder — and compared bit for bit
+ * (so NaN payloads and packed integers must match exactly). Stops at the first difference.
+ */
+import * as zarr from "zarrita";
+import { openCollection } from "./collection.js";
+import { ConvertError } from "./errors.js";
+import { allocate, itemSize, product, walkGroups, walkVariables, type ArrayData, type Attribute, type Variable } from "./model.js";
+import { FsStore } from "./store/fs.js";
+import { readStoreContents, strictJsonView } from "./store/read.js";
+import { readStored } from "./zarr/chunk.js";
+import { storePath } from "./zarr/layout.js";
+
+export interface VerifyOptions {
+  concatDim?: string;
+  /** Variables that were converted (as given to convert); their coordinates are included. */
+  variables?: string[];
+}
+
+export interface VerifyReport {
+  store: string;
+  zarrFormat: 2 | 3;
+  arrays: number;
+  values: number;
+  attributes: number;
+  /** Source variables absent from the store because their type is unsupported. */
+  skipped: string[];
+}
+
+const SLAB_BYTES = 32 * 1024 * 1024;
+
+function differ(store: string, what: string): never {
+  throw new ConvertError("VerifyFailed", what, store);
+}
+
+/** Decodes a store attribute back to a number/string for comparison with the source's. */
+function sameAttr(src: Attribute, stored: unknown): boolean {
+  const want = typeof src.value === "string" ? [src.value] : (src.value as unknown[]);
+  const got = Array.isArray(stored) ? stored : [stored];
+  if (src.type === "string" && typeof stored === "string") return want.length === 1 && want[0] === stored;
+  if (want.length !== got.length) return false;
+  return want.every((w, i) => {
+    const g = got[i];
+    if (typeof w === "string") return w === g;
+    if (typeof w === "bigint") return (typeof g === "bigint" || typeof g === "number") && BigInt(g) === w;
+    const gn = typeof g === "string" ? Number(g) : Number(g as number);
+    if (Number.isNaN(w as number)) return Number.isNaN(gn);
+    return (src.type === "float32" ? Math.fround(gn) : gn) === w;
+  });
+}
+
+function decodeFillAttr(v: Variable, stored: unknown): unknown {
+  if (typeof stored === "string" && (v.dtype === "float32" || v.dtype === "float64")) {
+    const b = Buffer.from(stored, "base64");
+    if (b.length === 8) return b.readDoubleLE(0);
+  }
+  return stored;
+}
+
+function checkAttrs(store: string, where: string, src: readonly Attribute[], stored: Record<string, unknown>, ignore: Set<string>): number {
+  let n = 0;
+  for (const a of src) {
+    if (ignore.has(a.name)) continue;
+    if (!(a.name in stored)) differ(store, `${where}: attribute ${a.name} is missing from the store`);
+    if (!sameAttr(a, stored[a.name])) {
+      differ(store, `${where}: attribute ${a.name} differs: source ${fmt(a.value)}, store ${fmt(stored[a.name])}`);
+    }
+    n++;
+  }
+  for (const k of Object.keys(stored)) {
+    if (!ignore.has(k) && !src.some((a) => a.name === k)) differ(store, `${where}: store has extra attribute ${k}`);
+  }
+  return n;
+}
+
+const fmt = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `${x}` : typeof x === "number" && !Number.isFinite(x) ? String(x) : x));
+
+function bytesOf(a: ArrayData): Uint8Array {
+  return new Uint8Array((a as Uint8Array).buffer, (a as Uint8Array).byteOffset, (a as Uint8Array).byteLength);
+}
+
+/** What zarrita returned, as our ArrayData. */
+function fromZarrita(data: unknown, n: number, dtype: Variable["dtype"]): ArrayData {
+  if (data && typeof data === "object" && "_data" in data && "chars" in data) return (data as { _data: Uint8Array })._data;
+  if (Array.isArray(data)) return data.map((s) => (s == null ? "" : String(s)));
+  if (ArrayBuffer.isView(data)) return data as unknown as ArrayData;
+  const out = allocate(dtype, n) as unknown as unknown[];
+  out[0] = data; // a scalar from a 0-d array
+  return out as unknown as ArrayData;
+}
+
+function firstDifference(a: ArrayData, b: ArrayData, es: number): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    for (let i = 0; i < a.length; i++) if ((a as unknown[])[i] !== (b as unknown[])[i]) return i;
+    return -1;
+  }
+  const x = bytesOf(a), y = bytesOf(b);
+  if (Buffer.compare(x, y) === 0) return -1;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return Math.floor(i / es);
+  return -1;
+}
+
+function unravel(i: number, shape: readonly number[]): number[] {
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let a = shape.length - 1; a >= 0; a--) {
+    idx[a] = i % shape[a]!;
+    i = Math.floor(i / shape[a]!);
+  }
+  return idx;
+}
+
+export async function verify(inputs: string[], storeUrl: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const store = new FsStore(storeUrl);
+  const contents = await readStoreContents(store);
+  const collection = await openCollection(inputs, opts.concatDim ? { concatDim: opts.concatDim } : {});
+  try {
+    const ds = collection.dataset;
+    const fmtN = contents.format;
+    const report: VerifyReport = { store: storeUrl, zarrFormat: fmtN, arrays: 0, values: 0, attributes: 0, skipped: [] };
+    report.attributes += checkAttrs(storeUrl, "root group", ds.root.attrs, contents.rootAttrs, new Set());
+    for (const g of walkGroups(ds.root)) {
+      if (g.path === "/") continue;
+      const node = contents.nodes.get(storePath(g.path));
+      if (!node || node.kind !== "group") differ(storeUrl, `group ${g.path} is missing from the store`);
+      report.attributes += checkAttrs(storeUrl, `group ${g.path}`, g.attrs, node.attrs, new Set());
+    }
+    const all = [...walkVariables(ds.root)];
+    const wanted = opts.variables?.length ? all.filter((v) => contents.nodes.has(storePath(v.path))) : all;
+    const root = zarr.root(strictJsonView(store));
+    for (const v of wanted) {
+      const key = storePath(v.path);
+      const node = contents.nodes.get(key);
+      if (v.unsupported && !node) {
+        report.skipped.push(v.path);
+        continue;
+      }
+      if (!node || node.kind !== "array") differ(storeUrl, `variable ${v.path} is missing from the store`);
+      const joined = fmtN === 3 && v.dtype === "char";
+      const drop = joined && v.shape.length > 0 ? -1 : undefined;
+      const shape = v.shape.slice(0, drop);
+      const dims = v.dims.slice(0, drop);
+      const storedShape = node.meta["shape"] as number[];
+      if (fmt(storedShape) !== fmt(shape)) differ(storeUrl, `variable ${v.path}: shape ${fmt(storedShape)} in the store, ${fmt(shape)} in the source`);
+      const storedDims = fmtN === 2 ? node.attrs["_ARRAY_DIMENSIONS"] : node.meta["dimension_names"];
+      if (fmt(storedDims) !== fmt(dims)) differ(storeUrl, `variable ${v.path}: dimensions ${fmt(storedDims)} in the store, (${dims.join(", ")}) in the source`);
+      // _FillValue: v2 keeps it as fill_value (strings: as an attribute); v3 as an attribute.
+      const stored = { ...node.attrs };
+      delete stored["_ARRAY_DIMENSIONS"];
+      const srcFill = v.attrs.find((a) => a.name === "_FillValue");
+      if (fmtN === 2 && v.dtype !== "string" && srcFill) {
+        let fv = node.meta["fill_value"];
+        if (v.dtype === "char" && typeof fv === "string") fv = Buffer.from(fv, "base64").toString("latin1");
+        stored["_FillValue"] = fv;
+      }
+      if (fmtN === 3 && "_FillValue" in stored) stored["_FillValue"] = decodeFillAttr(v, stored["_FillValue"]);
+      if (srcFill && srcFill.type === "char" && typeof stored["_FillValue"] === "string") {
+        stored["_FillValue"] = String(stored["_FillValue"]).replace(/\0/g, "");
+      }
+      report.attributes += checkAttrs(storeUrl, `variable ${v.path}`, v.attrs, stored, new Set());
+
+      const loc = root.resolve(key);
+      const arr = fmtN === 2 ? await zarr.open.v2(loc, { kind: "array" }) : await zarr.open.v3(loc, { kind: "array" });
+      report.values += await compareValues(storeUrl, collection.read, v, arr, shape, joined);
+      report.arrays++;
+    }
+    for (const [k, node] of contents.nodes) {
+      if (node.kind === "array" && !wanted.some((v) => storePath(v.path) === k)) differ(storeUrl, `store has array ${k} that the source does not`);
+    }
+    return report;
+  } finally {
+    collection.close();
+  }
+}
+
+async function compareValues(
+  storeUrl: string,
+  read: (p: string, s: readonly number[], c: readonly number[]) => ArrayData,
+  v: Variable,
+  arr: zarr.Array<zarr.DataType, zarr.Readable>,
+  shape: number[],
+  joined: boolean,
+): Promise<number> {
+  if (product(shape) === 0) return 0;
+  const es = itemSize(v.dtype);
+  const width = joined && v.shape.length > 0 ? v.shape[v.shape.length - 1]! : 1;
+  const rowBytes = product(shape.slice(1)) * es * width;
+  const rows = shape.length === 0 ? 1 : Math.max(1, Math.floor(SLAB_BYTES / Math.max(1, rowBytes)));
+  let compared = 0;
+  for (let r0 = 0; r0 < (shape[0] ?? 1); r0 += rows) {
+    const r1 = Math.min(shape[0] ?? 1, r0 + rows);
+    const start = shape.map((_, i) => (i === 0 ? r0 : 0));
+    const count = shape.map((n, i) => (i === 0 ? r1 - r0 : n));
+    const want = readStored(read, v, joined, start, count);
+    // zarrita's get() returns a mangled scalar for 0-d arrays; their single chunk is the value.
+    const got = shape.length === 0
+      ? await arr.getChunk([])
+      : await zarr.get(arr, [zarr.slice(r0, r1), ...shape.slice(1).map(() => null)]);
+    const n = product(count);
+    const gotData = fromZarrita(got && typeof got === "object" && "data" in got ? (got as { data: unknown }).data : got, n, v.dtype);
+    const at = firstDifference(want, gotData, es);
+    if (at >= 0) {
+      const idx = unravel(at, count).map((x, i) => (i === 0 ? x + r0 : x));
+      const show = (d: ArrayData) => fmt(Array.isArray(d) ? d[at] : (d as unknown as ArrayLike<unknown>)[at]);
+      differ(storeUrl, `variable ${v.path}: value differs at [${idx.join(", ")}]: source ${show(want)}, store ${show(gotData)}`);
+    }
+    compared += n;
+  }
+  return compared;
+}

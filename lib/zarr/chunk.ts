@@ -1,0 +1,88 @@
+/** Turning a region's values into the bytes of one Zarr chunk. */
+import { endianness } from "node:os";
+import { ConvertError } from "../errors.js";
+import { allocate, product, type ArrayData, type Variable } from "../model.js";
+import { forEachRun } from "../source/region.js";
+import { encodeVlenUtf8 } from "./codecs.js";
+import type { ArrayEncoding, FillValue } from "./encoding.js";
+
+if (endianness() !== "LE") throw new Error("convert-to-zarr writes little-endian chunks and needs a little-endian host");
+
+/** Joins the last axis of char bytes into strings (v3): trailing NULs dropped, as numpy's S dtype does. */
+export function joinChars(bytes: Uint8Array, width: number, where: string): string[] {
+  const n = width === 0 ? 0 : bytes.length / width;
+  const dec = new TextDecoder("utf-8", { fatal: true });
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    let end = (i + 1) * width;
+    while (end > i * width && bytes[end - 1] === 0) end--;
+    try {
+      out[i] = dec.decode(bytes.subarray(i * width, end));
+    } catch {
+      throw new ConvertError("Unsupported", `${where}: char data is not valid UTF-8; Zarr v3 stores text as UTF-8 strings (use --zarr-format 2 to keep raw bytes)`);
+    }
+  }
+  return out;
+}
+
+function filled(e: ArrayEncoding, n: number): ArrayData {
+  const a = allocate(e.dtype, n);
+  const f = e.fill;
+  if (f === null || f === 0 || f === 0n) return a;
+  if (e.dtype === "char") (a as Uint8Array).fill(Buffer.from(String(f), "latin1")[0] ?? 0);
+  else if (Array.isArray(a)) a.fill(String(f));
+  else (a as unknown as { fill(v: number | bigint): void }).fill(f as number | bigint);
+  return a;
+}
+
+/**
+ * Reads the region of a stored array from its source variable; for joined char data (v3) the
+ * variable's last axis is read whole and joined into strings.
+ */
+export function readStored(
+  read: (p: string, s: readonly number[], c: readonly number[]) => ArrayData,
+  v: Variable, joined: boolean, start: readonly number[], count: readonly number[],
+): ArrayData {
+  if (!joined) return read(v.path, start, count);
+  if (v.shape.length === 0) return joinChars(read(v.path, [], []) as Uint8Array, 1, `variable ${v.path}`);
+  const width = v.shape[v.shape.length - 1]!;
+  return joinChars(read(v.path, [...start, 0], [...count, width]) as Uint8Array, width, `variable ${v.path}`);
+}
+
+/** Places a region's values into a full chunk, padding edge chunks with the fill value. */
+export function padToChunk(e: ArrayEncoding, region: ArrayData, regionShape: readonly number[]): ArrayData {
+  const full = e.chunks;
+  if (regionShape.every((n, i) => n === full[i])) return region;
+  const out = filled(e, product(full));
+  const dst = out as unknown as { [i: number]: unknown };
+  const src = region as unknown as { [i: number]: unknown };
+  forEachRun(full, full.map(() => 0), regionShape, (chunkPos, regionPos, n) => {
+    if (!Array.isArray(out) && !Array.isArray(region)) {
+      (out as Uint8Array).set((region as Uint8Array).subarray(regionPos, regionPos + n), chunkPos);
+    } else {
+      for (let k = 0; k < n; k++) dst[chunkPos + k] = src[regionPos + k];
+    }
+  });
+  return out;
+}
+
+/** True when every element equals the fill value bit for bit, so the chunk need not be stored. */
+export function isAllFill(data: ArrayData, fill: FillValue, dtype: ArrayEncoding["dtype"]): boolean {
+  if (fill === null) return false;
+  if (Array.isArray(data)) return data.every((s) => s === fill);
+  const one = allocate(dtype, 1) as unknown as { [i: number]: number | bigint; buffer: ArrayBuffer };
+  one[0] = dtype === "char" ? Buffer.from(String(fill), "latin1")[0] ?? 0 : (fill as number | bigint);
+  const pat = new Uint8Array(one.buffer);
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const w = pat.length;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== pat[i % w]) return false;
+  return true;
+}
+
+/** The uncompressed chunk bytes: little-endian values, or vlen-utf8 for strings. */
+export function rawChunkBytes(data: ArrayData): Uint8Array {
+  if (Array.isArray(data)) return encodeVlenUtf8(data);
+  // A fresh copy when the view does not span its buffer: some codecs read the whole buffer.
+  const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? view : view.slice();
+}
