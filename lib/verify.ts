@@ -149,7 +149,7 @@ export async function verify(inputs: string[], storeUrl: string, opts: VerifyOpt
       const stored = { ...node.attrs };
       delete stored["_ARRAY_DIMENSIONS"];
       const srcFill = v.attrs.find((a) => a.name === "_FillValue");
-      if (fmtN === 2 && v.dtype !== "string" && srcFill) {
+      if (fmtN === 2 && srcFill && !("_FillValue" in stored)) {
         let fv = node.meta["fill_value"];
         if (v.dtype === "char" && typeof fv === "string") fv = Buffer.from(fv, "base64").toString("latin1");
         stored["_FillValue"] = fv;

@@ -21,6 +21,7 @@ type H5Attribute = import("h5wasm").Attribute;
 type H5Metadata = import("h5wasm").Metadata;
 
 let h5Promise: Promise<H5> | undefined;
+let h5Module: H5Module | undefined;
 
 /** Loads h5wasm once per process (or worker), lazily, so the CLI starts fast. */
 export function loadH5wasm(): Promise<H5> {
@@ -28,6 +29,7 @@ export function loadH5wasm(): Promise<H5> {
     const mod = (await import("h5wasm/node")) as unknown as { default: H5 };
     const h5 = mod.default;
     const Module = await h5.ready;
+    h5Module = Module as unknown as H5Module;
     Module.activate_throwing_error_handler();
     // Point HDF5 at the plugin folder ourselves: h5wasm-plugins' helper strips "file://" by
     // hand, which breaks on paths with spaces or non-ASCII characters.
@@ -199,6 +201,13 @@ function hdf5Reason(e: unknown): string {
   return oneLine(major ? `${major.replace(/^#\d+:\s*\S+\s+line\s+\d+\s+in\s+/, "")}${minor ? ` (${minor})` : ""}` : lines[0] ?? text);
 }
 
+interface H5Module {
+  _malloc(n: number): number;
+  _free(p: number): void;
+  HEAPU8: Uint8Array;
+  get_dataset_data(fileId: bigint, path: string, count: bigint[] | null, offset: bigint[] | null, strides: bigint[] | null, ptr: bigint): number;
+}
+
 class Netcdf4File implements SourceFile {
   constructor(
     readonly path: string,
@@ -218,11 +227,31 @@ class Netcdf4File implements SourceFile {
     if (n === 0) return allocate(v.dtype, 0);
     let raw: unknown;
     try {
+      if (v.dtype === "char") return this.readCharBytes(ds, start, count, n);
       raw = v.shape.length === 0 ? ds.value : ds.slice(start.map((s, i) => [s, s + count[i]!]));
     } catch (e) {
       throw new ConvertError("Corrupt", `cannot read variable ${varPath}: ${hdf5Reason(e)}`, this.path);
     }
     return normalise(raw, v.dtype, n, varPath, this.path);
+  }
+
+  /**
+   * NC_CHAR bytes, raw. h5wasm decodes fixed strings with TextDecoder("ascii"), which is really
+   * windows-1252, so bytes ≥ 0x80 would come back remapped; this is the same hyperslab read its
+   * slice() does, without the decoding.
+   */
+  private readCharBytes(ds: H5Dataset, start: readonly number[], count: readonly number[], n: number): Uint8Array {
+    const Module = h5Module!;
+    const ptr = Module._malloc(n);
+    if (!ptr) throw new Error(`cannot allocate ${n} bytes`);
+    try {
+      Module.get_dataset_data(
+        this.file.file_id, ds.path, count.map(BigInt), start.map(BigInt), count.map(() => 1n), BigInt(ptr),
+      );
+      return Module.HEAPU8.slice(ptr, ptr + n);
+    } finally {
+      Module._free(ptr);
+    }
   }
 
   private variable(p: string): Variable | undefined {
@@ -243,16 +272,6 @@ class Netcdf4File implements SourceFile {
 
 /** Turns what h5wasm returns (typed array, scalar, strings) into our ArrayData. */
 function normalise(raw: unknown, dtype: DType, n: number, varPath: string, path: string): ArrayData {
-  if (dtype === "char") {
-    const chars = Array.isArray(raw) ? raw : [raw];
-    const out = new Uint8Array(n);
-    const enc = new TextEncoder();
-    chars.forEach((c, i) => {
-      const s = String(c ?? "");
-      out[i] = s.length === 0 ? 0 : s.charCodeAt(0) < 128 ? s.charCodeAt(0) : enc.encode(s)[0]!;
-    });
-    return out;
-  }
   if (dtype === "string") return (Array.isArray(raw) ? raw : [raw]).map((s) => (s == null ? "" : String(s)));
   if (typeof raw === "number" || typeof raw === "bigint") {
     const out = allocate(dtype, 1) as Float64Array | BigInt64Array;

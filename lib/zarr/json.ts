@@ -4,6 +4,7 @@
  * are first replaced by unique sentinel strings and then spliced back in as raw tokens.
  */
 import { randomBytes } from "node:crypto";
+import { JsonFloat } from "./attrs.js";
 
 export type NonFiniteStyle = "token" | "string";
 
@@ -13,6 +14,7 @@ export function encodeJson(value: unknown, nonFinite: NonFiniteStyle = "string")
     value,
     (_k, v: unknown) => {
       if (typeof v === "bigint") return `${tag}${v.toString()}`;
+      if (v instanceof JsonFloat) return `${tag}${Math.abs(v.value) < 1e21 ? v.value.toFixed(1) : String(v.value)}`;
       if (typeof v === "number" && !Number.isFinite(v)) {
         const t = Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
         return nonFinite === "token" ? `${tag}${t}` : t;
@@ -22,7 +24,9 @@ export function encodeJson(value: unknown, nonFinite: NonFiniteStyle = "string")
     2,
   );
   const quoted = JSON.stringify(tag).slice(1, -1);
-  return text.replace(new RegExp(`"${quoted.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}([^"]*)"`, "g"), "$1");
+  const spliced = text.replace(new RegExp(`"${quoted.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}([^"]*)"`, "g"), "$1");
+  // ASCII-only, like zarr-python's own writer: zarr-python 2 decodes some documents as ASCII.
+  return spliced.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 export function jsonBytes(value: unknown, nonFinite: NonFiniteStyle = "string"): Uint8Array {
