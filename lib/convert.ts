@@ -2,7 +2,7 @@
  * NetCDF file(s) → one Zarr store. Reads each target chunk's region from the sources, encodes it,
  * and writes it; metadata is written around the chunks so that nothing looks complete until it is.
  */
-import { stat, readdir } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import pLimit from "p-limit";
 import { openCollection, type Collection } from "./collection.js";
 import { ConvertError } from "./errors.js";
@@ -132,6 +132,7 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
   const collection = await openCollection(inputs, opts.concatDim ? { concatDim: opts.concatDim } : {});
   const store = new FsStore(opts.out);
   let started = false;
+  let createdOut = false;
   try {
     const ds = collection.dataset;
     const chosen = selectVariables([...walkVariables(ds.root)], opts.variables);
@@ -144,6 +145,7 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
     const encodings = chosen.filter((v) => !v.unsupported).map((v) =>
       encodeArray(v, storePath(v.path), format, chooseChunks(v, opts.chunks ?? {}, unlimited), compressor),
     );
+    createdOut = !(await stat(opts.out).catch(() => undefined));
     await prepareOutput(opts.out, store, !!opts.overwrite);
     started = true;
     const meta = new MetadataWriter(store, format);
@@ -180,7 +182,10 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
     };
   } catch (e) {
     // A failed run leaves nothing that looks complete: remove what this run wrote.
-    if (started) await store.deletePrefix("/").catch(() => {});
+    if (started) {
+      await store.deletePrefix("/").catch(() => {});
+      if (createdOut) await rm(opts.out, { recursive: true, force: true }).catch(() => {});
+    }
     throw e;
   } finally {
     collection.close();

@@ -9,6 +9,7 @@ import { ConvertError } from "./errors.js";
 import { allocate, itemSize, product, walkGroups, walkVariables, type ArrayData, type Attribute, type Variable } from "./model.js";
 import { FsStore } from "./store/fs.js";
 import { readStoreContents, strictJsonView } from "./store/read.js";
+import { attrToJson, JsonFloat } from "./zarr/attrs.js";
 import { readStored } from "./zarr/chunk.js";
 import { storePath } from "./zarr/layout.js";
 
@@ -64,7 +65,7 @@ function checkAttrs(store: string, where: string, src: readonly Attribute[], sto
     if (ignore.has(a.name)) continue;
     if (!(a.name in stored)) differ(store, `${where}: attribute ${a.name} is missing from the store`);
     if (!sameAttr(a, stored[a.name])) {
-      differ(store, `${where}: attribute ${a.name} differs: source ${fmt(a.value)}, store ${fmt(stored[a.name])}`);
+      differ(store, `${where}: attribute ${a.name} differs: source ${fmt(attrToJson(a.type, a.value))}, store ${fmt(stored[a.name])}`);
     }
     n++;
   }
@@ -74,7 +75,8 @@ function checkAttrs(store: string, where: string, src: readonly Attribute[], sto
   return n;
 }
 
-const fmt = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `${x}` : typeof x === "number" && !Number.isFinite(x) ? String(x) : x));
+const fmt = (v: unknown) => JSON.stringify(v, (_k, x: unknown) =>
+  typeof x === "bigint" ? `${x}` : typeof x === "number" && !Number.isFinite(x) ? String(x) : x instanceof JsonFloat ? x.value : x);
 
 function bytesOf(a: ArrayData): Uint8Array {
   return new Uint8Array((a as Uint8Array).buffer, (a as Uint8Array).byteOffset, (a as Uint8Array).byteLength);

@@ -16,7 +16,9 @@ export function sniffFormat(path: string): SourceFormat {
     throw openError(path, e);
   }
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new ConvertError("Unreadable", "is a directory, not a file", path);
+    const size = st.size;
     if (size === 0) throw new ConvertError("NotNetCDF", "empty file, not NetCDF", path);
     const head = Buffer.alloc(8);
     const n = readSync(fd, head, 0, 8, 0);

@@ -3,6 +3,7 @@ store (zarr-python 2), both with decode_cf=False, and compares every group, vari
 dtype, value and attribute. Prints one JSON line {"ok": bool, "differences": [...], ...}.
 
 usage: compare_xarray.py STORE SOURCE [SOURCE ...] [--concat-dim DIM] [--skip VAR ...]
+       compare_xarray.py --jobs   (reads a JSON list of argument lists on stdin; prints one JSON line each)
 """
 import json
 import sys
@@ -80,7 +81,7 @@ def compare(src, dst, where, skip, diffs):
             diffs.append(f"{where or '/'}: global attribute {name} {src.attrs[name]!r} vs store {dst.attrs[name]!r}")
 
 
-def main(argv):
+def compare_store(argv):
     args, skip, concat = [], set(), None
     it = iter(argv)
     for x in it:
@@ -105,8 +106,28 @@ def main(argv):
         dst = xr.open_zarr(store, consolidated=True, decode_cf=False, **kw)
         compare(src, dst, g, skip, diffs)
         checked += len(dst.variables)
-    print(json.dumps({"ok": not diffs, "groups": len(groups), "variables": checked, "differences": diffs[:20]}))
+    return {"ok": not diffs, "groups": len(groups), "variables": checked, "differences": diffs[:20]}
+
+
+def run(argv):
+    try:
+        with netCDF4.Dataset(argv[1]) as _:
+            pass
+    except Exception as e:  # noqa: BLE001 - report, not crash
+        return {"ok": False, "sourceUnreadable": f"{type(e).__name__}: {e}"}
+    try:
+        xr.open_dataset(argv[1], decode_cf=False, engine="netcdf4").close()
+    except Exception as e:  # noqa: BLE001
+        return {"ok": False, "sourceUnreadable": f"{type(e).__name__}: {str(e).splitlines()[0]}"}
+    try:
+        return compare_store(argv)
+    except Exception as e:  # noqa: BLE001
+        return {"ok": False, "error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"}
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1:] == ["--jobs"]:
+        for job in json.load(sys.stdin):
+            print(json.dumps(run(job)), flush=True)
+    else:
+        print(json.dumps(run(sys.argv[1:])))

@@ -1,0 +1,65 @@
+/** Shared test plumbing: where the corpus and the repo are, temp dirs, the CLI, Debian's Python. */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Repository root (tests run from dist/test/). */
+export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+/** The shared corpus, beside the checkout (CI puts it there). */
+export const CORPUS = resolve(ROOT, "../shared/data/netcdf");
+export const CORPUS_MISSING = existsSync(CORPUS)
+  ? false
+  : `the shared NetCDF corpus is not at ${CORPUS} (it lives beside the checkout as ../shared/data/netcdf)`;
+
+/** Debian's python3 (not a pyenv/conda one), which has xarray, zarr, netCDF4 and h5py. */
+export const PYTHON = "/usr/bin/python3";
+const pyCheck = existsSync(PYTHON)
+  ? spawnSync(PYTHON, ["-c", "import xarray, zarr, netCDF4, h5py"], { encoding: "utf8" })
+  : undefined;
+const pyMissing = !pyCheck || pyCheck.status !== 0
+  ? "Debian's python3-xarray, python3-zarr, python3-netcdf4 and python3-h5py are not installed (run `npm run setup:system`)"
+  : false;
+/** In CI a missing cross-check is a failure, not a skip. */
+export const PYTHON_MISSING = pyMissing && !process.env["CI"] ? pyMissing : false;
+export function requirePython(): void {
+  if (pyMissing) throw new Error(pyMissing);
+}
+
+export function tempDir(label: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `c2z-${label}-`));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI entry point, as a user would. */
+export function cli(args: string[], opts: { cwd?: string } = {}): RunResult {
+  const r = spawnSync(process.execPath, [join(ROOT, "bin/convert-to-zarr"), ...args], {
+    encoding: "utf8", cwd: opts.cwd ?? ROOT, env: { ...process.env, CONVERT_TO_ZARR_DEBUG: "" },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a Python script from test/py with Debian's python3; returns its parsed JSON lines. */
+export function python(script: string, args: string[], input?: string): unknown[] {
+  requirePython();
+  const r = spawnSync(PYTHON, [join(ROOT, "test/py", script), ...args], {
+    encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PYTHONWARNINGS: "ignore" },
+  });
+  if (r.status !== 0) throw new Error(`${script} failed (${r.status}): ${r.stderr.split("\n").slice(-5).join(" ")}`);
+  return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as unknown);
+}
+
+/** Runs a tool script with Debian's python3 (e.g. the archive generator). */
+export function pythonTool(script: string, args: string[]): string {
+  requirePython();
+  const r = spawnSync(PYTHON, [join(ROOT, "tools", script), ...args], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${script} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}

@@ -1,0 +1,119 @@
+/** The pure pieces, tested like arithmetic. */
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { isConvertError, oneLine, describeError, ConvertError } from "../lib/errors.js";
+import type { Variable } from "../lib/model.js";
+import { autoChunks, chooseChunks, parseChunkSpec, TARGET_BYTES } from "../lib/plan/chunks.js";
+import { forEachRun } from "../lib/source/region.js";
+import { sniffFormat } from "../lib/source/sniff.js";
+import { attrToJson, JsonFloat } from "../lib/zarr/attrs.js";
+import { encodeVlenUtf8 } from "../lib/zarr/codecs.js";
+import { encodeJson, parseJson } from "../lib/zarr/json.js";
+
+describe("JSON for Zarr metadata", () => {
+  test("64-bit integers are written and read exactly", () => {
+    const text = encodeJson({ a: 2n ** 63n - 1n, b: [-(2n ** 62n), 5n] });
+    assert.equal(text, '{\n  "a": 9223372036854775807,\n  "b": [\n    -4611686018427387904,\n    5\n  ]\n}');
+    assert.deepEqual(parseJson(text), { a: 2n ** 63n - 1n, b: [-(2n ** 62n), 5] });
+  });
+  test("non-finite numbers: strings by default, bare tokens for zarr-python 2 attributes", () => {
+    assert.equal(encodeJson([NaN, Infinity, -Infinity]).replace(/\s/g, ""), '["NaN","Infinity","-Infinity"]');
+    assert.equal(encodeJson([NaN, -Infinity], "token").replace(/\s/g, ""), "[NaN,-Infinity]");
+    const back = parseJson('{"x": NaN, "y": [Infinity, -Infinity], "s": "NaN is text", "f": 0.10000000149011612}') as Record<string, unknown>;
+    assert.ok(Number.isNaN(back["x"]));
+    assert.deepEqual(back["y"], [Infinity, -Infinity]);
+    assert.equal(back["s"], "NaN is text");
+    assert.equal(back["f"], 0.10000000149011612, "digits after a decimal point are not an integer");
+  });
+  test("integral floats keep a decimal point; non-ASCII text is escaped", () => {
+    assert.equal(encodeJson({ a: new JsonFloat(1e20), b: new JsonFloat(0), c: new JsonFloat(1e300) }).replace(/\s/g, ""),
+      '{"a":100000000000000000000.0,"b":0.0,"c":1e+300}');
+    assert.equal(encodeJson("µg/m³"), '"\\u00b5g/m\\u00b3"');
+    assert.equal(JSON.parse(encodeJson("µg/m³")), "µg/m³");
+  });
+  test("attributes unwrap length-1 arrays and keep float type", () => {
+    assert.equal(attrToJson("char", "text"), "text");
+    assert.deepEqual(attrToJson("int32", [1, 2]), [1, 2]);
+    assert.equal(attrToJson("int16", [7]), 7);
+    assert.ok(attrToJson("float32", [300]) instanceof JsonFloat);
+    assert.equal(attrToJson("float64", [0.5]), 0.5);
+    assert.deepEqual(attrToJson("string", ["a", "b"]), ["a", "b"]);
+  });
+});
+
+describe("vlen-utf8 encoding (numcodecs layout)", () => {
+  test("count, then length-prefixed UTF-8", () => {
+    assert.deepEqual([...encodeVlenUtf8(["a", "βc", ""])], [3, 0, 0, 0, 1, 0, 0, 0, 97, 3, 0, 0, 0, 0xce, 0xb2, 99, 0, 0, 0, 0]);
+  });
+});
+
+const variable = (shape: number[], dims: string[], dtype: Variable["dtype"] = "float32", sourceChunks: number[] | null = null): Variable =>
+  ({ name: "v", path: "/v", dtype, dims, shape, attrs: [], sourceChunks, filters: [] });
+
+describe("chunk choice", () => {
+  test("--chunks parsing", () => {
+    assert.deepEqual(parseChunkSpec("time=1080, lat=90,lon=-1"), { time: 1080, lat: 90, lon: -1 });
+    assert.throws(() => parseChunkSpec("time"), /expected dim=n, got "time"/);
+    assert.throws(() => parseChunkSpec("time=0"), /time must be a positive size or -1/);
+  });
+  test("the original sample: 59 daily files of (24, 361, 576) float32", () => {
+    const v = variable([1416, 361, 576], ["time", "lat", "lon"], "float32", [24, 361, 576]);
+    const c = autoChunks(v, new Set(["time"]));
+    assert.deepEqual(c, [6, 361, 576], "20 MiB source chunks halve along time to ≤ 8 MiB");
+    assert.ok(c.reduce((a, b) => a * b, 4) <= TARGET_BYTES);
+    assert.deepEqual(chooseChunks(v, { time: 1080, lat: 90, lon: 90 }, new Set()), [1080, 90, 90]);
+    assert.deepEqual(chooseChunks(v, { lat: -1, time: 5000 }, new Set(["time"])), [6, 361, 576].map((x, i) => (i === 0 ? 1416 : x)));
+  });
+  test("small contiguous arrays grow to one chunk; record variables start from one record", () => {
+    assert.deepEqual(autoChunks(variable([100, 50], ["y", "x"]), new Set()), [100, 50]);
+    // one record is 8000 bytes; 8 MiB / 8000 B = 1048 records
+    assert.deepEqual(autoChunks(variable([10000, 1000], ["time", "x"], "float64"), new Set(["time"])), [1048, 1000]);
+    assert.deepEqual(autoChunks(variable([], []), new Set()), []);
+    assert.deepEqual(autoChunks(variable([0, 3], ["t", "x"]), new Set(["t"])), [1, 3], "zero-length dims still get chunk 1");
+  });
+  test("growth keeps whole multiples of the source chunks", () => {
+    const c = autoChunks(variable([365, 180, 360], ["time", "lat", "lon"], "float32", [1, 90, 90]), new Set());
+    assert.ok(c.every((n, i) => n % [1, 90, 90][i]! === 0 || n === [365, 180, 360][i]), String(c));
+  });
+});
+
+describe("region runs", () => {
+  const runs = (shape: number[], start: number[], count: number[]) => {
+    const out: number[][] = [];
+    forEachRun(shape, start, count, (s, d, n) => out.push([s, d, n]));
+    return out;
+  };
+  test("whole trailing axes merge into one run", () => {
+    assert.deepEqual(runs([4, 3, 2], [1, 0, 0], [2, 3, 2]), [[6, 0, 12]]);
+    assert.deepEqual(runs([4, 3, 2], [0, 1, 0], [2, 2, 2]), [[2, 0, 4], [8, 4, 4]]);
+    assert.deepEqual(runs([4, 3, 2], [0, 0, 1], [1, 2, 1]), [[1, 0, 1], [3, 1, 1]]);
+    assert.deepEqual(runs([], [], []), [[0, 0, 1]]);
+    assert.deepEqual(runs([5], [0], [0]), []);
+  });
+});
+
+describe("format sniffing and errors", () => {
+  const dir = mkdtempSync(join(tmpdir(), "c2z-unit-"));
+  test("magic bytes, including HDF5 after a user block", () => {
+    const hdf5 = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+    writeFileSync(join(dir, "ub.h5"), Buffer.concat([Buffer.alloc(1024), hdf5, Buffer.alloc(100)]));
+    writeFileSync(join(dir, "c5.nc"), Buffer.from("CDF\x05\0\0\0\0\0\0\0\0", "latin1"));
+    writeFileSync(join(dir, "c9.nc"), Buffer.from("CDF\x09", "latin1"));
+    writeFileSync(join(dir, "misplaced.h5"), Buffer.concat([Buffer.alloc(700), hdf5]));
+    assert.equal(sniffFormat(join(dir, "ub.h5")), "NETCDF4");
+    assert.equal(sniffFormat(join(dir, "c5.nc")), "NETCDF3_64BIT_DATA");
+    assert.throws(() => sniffFormat(join(dir, "c9.nc")), /unknown NetCDF-3 version byte 9/);
+    assert.throws(() => sniffFormat(join(dir, "misplaced.h5")), /not a NetCDF or HDF5 file/, "only offsets 0, 512, 1024, … count");
+  });
+  test("one short line, whatever the error", () => {
+    const huge = new Error("x".repeat(5_000_000) + "\nsecond line");
+    assert.ok(oneLine(huge).length <= 301);
+    assert.equal(describeError(new ConvertError("Corrupt", "bad\nstack", "/f.nc")), "/f.nc: bad");
+    assert.equal(describeError(new TypeError("boom")), "internal error: boom");
+    assert.ok(isConvertError(new ConvertError("Usage", "u"), "Usage"));
+    assert.ok(!isConvertError(new Error("e")));
+  });
+});
