@@ -164,7 +164,9 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
       for (const coords of chunkGrid(e)) {
         // Reads are synchronous; encodes and writes overlap them up to the concurrency limit.
         const p = limit(async () => {
-          progress.bytesWritten += await writeChunk(collection, e, coords, store, summaries[i]!);
+          // Await first, then add: `x += await f()` would read x before the await and lose updates.
+          const written = await writeChunk(collection, e, coords, store, summaries[i]!);
+          progress.bytesWritten += written;
           progress.chunksDone++;
           opts.onProgress?.({ ...progress });
         });

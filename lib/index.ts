@@ -1,0 +1,51 @@
+/**
+ * convert-to-zarr: NetCDF-3 and NetCDF-4/HDF5 files → Zarr v2/v3 stores, losslessly, verifiably.
+ *
+ * @example
+ * ```ts
+ * import { inspect, convert, verify } from "convert-to-zarr";
+ * const info = await inspect(["day1.nc", "day2.nc"]);          // metadata only
+ * await convert(["day1.nc", "day2.nc"], { out: "days.zarr", chunks: { time: 48 } });
+ * const report = await verify(["day1.nc", "day2.nc"], "days.zarr"); // throws on the first difference
+ * ```
+ *
+ * Everything a user can get wrong surfaces as a {@link ConvertError} with a `_tag`; test for it
+ * with {@link isConvertError} and show {@link describeError}'s one line.
+ */
+
+// Converting, verifying, inspecting
+export { convert } from "./convert.js";
+export type { ConvertOptions, ConvertProgress, ConvertSummary, ArraySummary } from "./convert.js";
+export { verify } from "./verify.js";
+export type { VerifyOptions, VerifyReport } from "./verify.js";
+export { inspect, formatInspect, formatBytes } from "./inspect.js";
+export type { InspectResult } from "./inspect.js";
+
+// Reading NetCDF
+export { openSource } from "./source/open.js";
+export type { SourceFile } from "./source/types.js";
+export { sniffFormat } from "./source/sniff.js";
+export { openCollection } from "./collection.js";
+export type { Collection, CollectionOptions } from "./collection.js";
+
+// The dataset model
+export type {
+  ArrayData, Attribute, AttrValue, Dataset, Dimension, DType, Group, SourceFormat, Variable,
+} from "./model.js";
+export { walkGroups, walkVariables, findVariable } from "./model.js";
+
+// Zarr choices
+export { parseChunkSpec, autoChunks, chooseChunks, TARGET_BYTES } from "./plan/chunks.js";
+export type { ChunkSpec } from "./plan/chunks.js";
+export { CODEC_NAMES, hasNativeZstd } from "./zarr/codecs.js";
+export type { CodecName } from "./zarr/codecs.js";
+export type { ZarrFormat } from "./zarr/encoding.js";
+
+// Stores
+export { FsStore } from "./store/fs.js";
+export type { Store, StoreKey } from "./store/types.js";
+export { readStoreContents } from "./store/read.js";
+
+// Errors
+export { ConvertError, isConvertError, describeError } from "./errors.js";
+export type { ErrorTag } from "./errors.js";

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Makes a fresh clone runnable: system packages (only the missing ones), npm packages (only when
+# node_modules is absent or older than the lockfile), then a build. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup-system.sh
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --ignore-scripts
+fi
+npx --no-install tsc --version >/dev/null
+node -e "require('fs').rmSync('dist',{recursive:true,force:true})"
+npx --no-install tsc -p .
