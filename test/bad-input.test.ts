@@ -88,6 +88,7 @@ describe("bad input", { skip: CORPUS_MISSING }, () => {
       assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr.split("\n")[0]!, /^error: /);
     }
+    assertCleanFailure(cli(["verify", corpus("tiny.nc")]), 2, /^convert-to-zarr: verify needs the input file\(s\) and then the store$/);
     assertCleanFailure(cli(["convert", corpus("tiny.nc"), "-o", p("u.zarr"), "--chunks", "time"]), 2, /--chunks: expected dim=n, got "time"$/);
     assertCleanFailure(cli(["convert", corpus("tiny.nc"), "-o", p("u.zarr"), "--variables", "nope"]), 2, /--variables: no variable named nope$/);
     assertCleanFailure(cli(["convert", corpus("tiny.nc"), "-o", p("u.zarr"), "--codec", "zstd", "--level", "40"]), 2, /zstd level must be between -131072 and 22, got 40$/);

@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { convert, type ConvertSummary } from "../convert.js";
-import { describeError, isConvertError } from "../errors.js";
+import { ConvertError, describeError, isConvertError } from "../errors.js";
 import { formatBytes, formatInspect, inspect } from "../inspect.js";
 import { parseChunkSpec } from "../plan/chunks.js";
 import { verify } from "../verify.js";
@@ -18,9 +18,13 @@ const intArg = (name: string) => (v: string) => {
 };
 const listArg = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean);
 
-function printJson(x: unknown) {
-  process.stdout.write(encodeJson(x) + "\n");
+/** Prints the result: JSON with --json, else the text. */
+function output(json: boolean | undefined, value: unknown, text: () => string) {
+  process.stdout.write((json ? encodeJson(value) : text()) + "\n");
 }
+
+const concatDimOption = (help = "dimension to concatenate several files along (default: the unlimited one)") =>
+  new Option("--concat-dim <name>", help);
 
 function summaryText(s: ConvertSummary): string {
   const chunks = s.arrays.reduce((a, x) => a + x.chunksWritten, 0);
@@ -44,12 +48,11 @@ export function buildProgram(): Command {
   program.command("inspect")
     .description("Summarise NetCDF file(s) like `ncdump -hs`: dimensions, variables, chunking, filters, sizes")
     .argument("<input...>", "NetCDF files; several are shown as one collection")
-    .option("--concat-dim <name>", "dimension to concatenate several files along (default: the unlimited one)")
+    .addOption(concatDimOption())
     .option("--json", "print JSON instead of text")
     .action(async (inputs: string[], o: { concatDim?: string; json?: boolean }) => {
       const r = await inspect(inputs, o.concatDim ? { concatDim: o.concatDim } : {});
-      if (o.json) printJson(r);
-      else process.stdout.write(formatInspect(r) + "\n");
+      output(o.json, r, () => formatInspect(r));
     });
 
   program.command("convert")
@@ -61,7 +64,7 @@ export function buildProgram(): Command {
     .option("--level <n>", "compression level (zstd default 3, gzip and blosc 5)", intArg("--level"))
     .option("--chunks <dim=n,...>", "target chunk sizes by dimension, e.g. time=1080,lat=90,lon=90 (-1: whole dimension)")
     .option("--variables <a,b,...>", "convert only these variables (their coordinates come along)", listArg)
-    .option("--concat-dim <name>", "dimension to concatenate several files along (default: the unlimited one)")
+    .addOption(concatDimOption())
     .option("--skip-unsupported", "leave out variables whose type Zarr cannot hold (listed in the summary) instead of refusing")
     .option("--overwrite", "replace an existing Zarr store at --out")
     .option("--json", "print the summary as JSON")
@@ -77,29 +80,24 @@ export function buildProgram(): Command {
         ...(o.concatDim && { concatDim: o.concatDim }),
         skipUnsupported: !!o.skipUnsupported, overwrite: !!o.overwrite,
       });
-      if (o.json) printJson(summary);
-      else process.stdout.write(summaryText(summary) + "\n");
+      output(o.json, summary, () => summaryText(summary));
     });
 
   program.command("verify")
     .description("Compare a Zarr store with its NetCDF source(s): every array, dimension, attribute and value; exits 1 on the first difference")
     .argument("<input...>", "the NetCDF file(s) the store was converted from, then the store")
-    .option("--concat-dim <name>", "as given to convert")
+    .addOption(concatDimOption("as given to convert"))
     .option("--variables <a,b,...>", "as given to convert", listArg)
     .option("--json", "print the report as JSON")
     .action(async (args: string[], o: { concatDim?: string; variables?: string[]; json?: boolean }) => {
-      if (args.length < 2) throw new InvalidArgumentError("verify needs the input file(s) and then the store");
+      if (args.length < 2) throw new ConvertError("Usage", "verify needs the input file(s) and then the store");
       const store = args[args.length - 1]!;
       const r = await verify(args.slice(0, -1), store, {
         ...(o.concatDim && { concatDim: o.concatDim }), ...(o.variables && { variables: o.variables }),
       });
-      if (o.json) printJson({ ok: true, ...r });
-      else {
-        process.stdout.write(
-          `verified ${store}: ${r.arrays} arrays, ${r.values} values, ${r.attributes} attributes identical to the source` +
-            `${r.skipped.length ? ` (unsupported, not in store: ${r.skipped.join(", ")})` : ""}\n`,
-        );
-      }
+      output(o.json, { ok: true, ...r }, () =>
+        `verified ${store}: ${r.arrays} arrays, ${r.values} values, ${r.attributes} attributes identical to the source` +
+          `${r.skipped.length ? ` (unsupported, not in store: ${r.skipped.join(", ")})` : ""}`);
     });
   return program;
 }
