@@ -8,14 +8,6 @@ export type DType =
   | "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64"
   | "float32" | "float64" | "char" | "string";
 
-export const NUMERIC_DTYPES: readonly DType[] = [
-  "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64",
-];
-
-export function isNumeric(d: DType): boolean {
-  return d !== "char" && d !== "string";
-}
-
 export function itemSize(d: DType): number {
   switch (d) {
     case "int8": case "uint8": case "char": return 1;

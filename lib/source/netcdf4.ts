@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { ConvertError, oneLine } from "../errors.js";
 import {
-  allocate, type ArrayData, type Attribute, type AttrValue, type Dataset, type Dimension, type DType,
+  allocate, findVariable, type ArrayData, type Attribute, type AttrValue, type Dataset, type Dimension, type DType,
   type Group, type Variable,
 } from "../model.js";
 import { validateRegion } from "./region.js";
@@ -218,7 +218,7 @@ class Netcdf4File implements SourceFile {
 
   read(varPath: string, start: readonly number[], count: readonly number[]): ArrayData {
     const ds = this.datasets.get(varPath);
-    const v = ds && this.variable(varPath);
+    const v = ds && findVariable(this.dataset, varPath);
     if (!ds || !v) throw new ConvertError("Usage", `no variable ${varPath}`, this.path);
     if (v.unsupported) throw new ConvertError("Unsupported", `variable ${varPath} has an unsupported ${v.unsupported}`, this.path);
     const bad = validateRegion(v.shape, start, count);
@@ -252,17 +252,6 @@ class Netcdf4File implements SourceFile {
     } finally {
       Module._free(ptr);
     }
-  }
-
-  private variable(p: string): Variable | undefined {
-    const stack = [this.dataset.root];
-    while (stack.length) {
-      const g = stack.pop()!;
-      const v = g.variables.find((x) => x.path === p);
-      if (v) return v;
-      stack.push(...g.groups);
-    }
-    return undefined;
   }
 
   close() {

@@ -9,7 +9,7 @@
  * copied as stored, so packed integers stay packed and times stay numeric.
  */
 import { ConvertError } from "../errors.js";
-import { getAttr, isNumeric, itemSize, type DType, type Variable } from "../model.js";
+import { getAttr, itemSize, type DType, type Variable } from "../model.js";
 import { attrsToJson, type JsonAttr } from "./attrs.js";
 import type { Compressor } from "./codecs.js";
 
@@ -133,8 +133,4 @@ export function v3ArrayDoc(e: ArrayEncoding): Record<string, unknown> {
 export function chunkKey(e: ArrayEncoding, coords: readonly number[]): `/${string}` {
   if (e.format === 2) return `/${e.key}/${coords.length ? coords.join(".") : "0"}`;
   return `/${e.key}/${["c", ...coords].join("/")}`;
-}
-
-export function isNumericEncoding(e: ArrayEncoding): boolean {
-  return isNumeric(e.dtype);
 }
