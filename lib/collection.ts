@@ -8,7 +8,8 @@ import {
   allocate, getAttr, product, walkGroups, walkVariables, type ArrayData, type Dataset, type Variable,
 } from "./model.js";
 import { openSource } from "./source/open.js";
-import { forEachRun } from "./source/region.js";
+import type { SourceAxis } from "./plan/types.js";
+import { copyRegion } from "./source/region.js";
 import type { SourceFile } from "./source/types.js";
 
 export interface Collection {
@@ -17,7 +18,20 @@ export interface Collection {
   /** The dimension files were concatenated along; undefined for a single file. */
   readonly concatDim: string | undefined;
   read(varPath: string, start: readonly number[], count: readonly number[]): ArrayData;
+  /** How the sources split each axis of a variable into decoding units (see plan/types.ts). */
+  sourceAxes(varPath: string): SourceAxis[];
   close(): void;
+}
+
+/** Source chunk lengths along each axis of one file's variable (null: contiguous, any region). */
+function fileAxes(v: Variable): SourceAxis[] {
+  return v.shape.map((n, i) => {
+    const c = v.sourceChunks?.[i];
+    if (!c) return null;
+    const out: number[] = [];
+    for (let s = 0; s < n; s += c) out.push(Math.min(c, n - s));
+    return out;
+  });
 }
 
 export interface CollectionOptions {
@@ -40,8 +54,17 @@ export async function openCollection(paths: readonly string[], opts: CollectionO
   }
 }
 
+function variableOf(ds: Dataset, path: string): Variable {
+  const v = [...walkVariables(ds.root)].find((x) => x.path === path);
+  if (!v) throw new ConvertError("Usage", `no variable ${path}`);
+  return v;
+}
+
 function single(f: SourceFile): Collection {
-  return { dataset: f.dataset, files: [f], concatDim: undefined, read: (p, s, c) => f.read(p, s, c), close: () => f.close() };
+  return {
+    dataset: f.dataset, files: [f], concatDim: undefined, read: (p, s, c) => f.read(p, s, c),
+    sourceAxes: (p) => fileAxes(variableOf(f.dataset, p)), close: () => f.close(),
+  };
 }
 
 const fmtAttr = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
@@ -126,19 +149,24 @@ function merge(files: SourceFile[], requested: string | undefined): Collection {
       c[axis] = b - a;
       const piece = f.read(varPath, s, c);
       const at = count.map((_, k) => (k === axis ? a - lo : 0));
-      copyInto(out, count, piece, c, at);
+      copyRegion(out, count, piece, c, at);
     });
     return out;
   };
-  return { dataset, files: ordered, concatDim: dim, read, close: () => ordered.forEach((f) => f.close()) };
-}
-
-/** Copies `piece` (shape pieceShape) into `out` (shape outShape) at offset `at`. */
-function copyInto(out: ArrayData, outShape: readonly number[], piece: ArrayData, pieceShape: readonly number[], at: readonly number[]) {
-  forEachRun(outShape, at, pieceShape, (outPos, piecePos, n) => {
-    if (Array.isArray(out)) for (let k = 0; k < n; k++) out[outPos + k] = (piece as string[])[piecePos + k]!;
-    else (out as Uint8Array).set((piece as Uint8Array).subarray(piecePos, piecePos + n), outPos);
-  });
+  const sourceAxes = (varPath: string): SourceAxis[] => {
+    const v = variableOf(dataset, varPath);
+    const axis = v.dims.indexOf(dim);
+    const perFile = ordered.map((f) => fileAxes(variableOf(f.dataset, varPath)));
+    const axes = perFile[0]!.slice();
+    if (axis >= 0) {
+      // Along the concat axis each file is its own run of chunks; a contiguous file is one unit.
+      axes[axis] = perFile.every((a) => a[axis] === null)
+        ? null
+        : perFile.flatMap((a, i) => a[axis] ?? (lengths[i]! > 0 ? [lengths[i]!] : []));
+    }
+    return axes;
+  };
+  return { dataset, files: ordered, concatDim: dim, read, sourceAxes, close: () => ordered.forEach((f) => f.close()) };
 }
 
 /** Orders files by the first value of the concat coordinate, refusing overlaps and non-monotonic values. */

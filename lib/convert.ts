@@ -1,19 +1,29 @@
 /**
- * NetCDF file(s) → one Zarr store. Reads each target chunk's region from the sources, encodes it,
- * and writes it; metadata is written around the chunks so that nothing looks complete until it is.
+ * NetCDF file(s) → one Zarr store: plan the tasks, write the skeleton, run the tasks on an
+ * executor, then the root and consolidated metadata last. A lock keeps a second writer out, per-task
+ * completion records make a killed run resumable, and appends extend an existing store.
  */
 import { readdir, rm, stat } from "node:fs/promises";
-import pLimit from "p-limit";
+import { resolve } from "node:path";
 import { openCollection, type Collection } from "./collection.js";
 import { ConvertError } from "./errors.js";
-import { product, walkGroups, walkVariables, type Variable } from "./model.js";
+import { createExecutor } from "./exec/registry.js";
+import type { ExecutorName } from "./exec/types.js";
+import { buildEncodings, jobId, JOB_KEY, openStore, STATE_PREFIX } from "./exec/job.js";
+import type { TaskOutcome } from "./exec/task.js";
+import { acquireLock, readLock } from "./store/lock.js";
+import { itemSize, walkGroups, walkVariables, type Variable } from "./model.js";
 import { chooseChunks, type ChunkSpec } from "./plan/chunks.js";
+import { planJob } from "./plan/planner.js";
+import type { ArrayInput, JobSpec, Plan, TaskSpec } from "./plan/types.js";
 import { FsStore } from "./store/fs.js";
 import type { Store } from "./store/types.js";
-import { makeCompressor, type CodecName } from "./zarr/codecs.js";
-import { isAllFill, padToChunk, rawChunkBytes, readStored } from "./zarr/chunk.js";
-import { chunkKey, encodeArray, type ArrayEncoding, type ZarrFormat } from "./zarr/encoding.js";
-import { IN_PROGRESS_KEY, MetadataWriter, storePath } from "./zarr/layout.js";
+import { attrsToJson } from "./zarr/attrs.js";
+import type { CodecName } from "./zarr/codecs.js";
+import { IN_PROGRESS_KEY, MetadataWriter } from "./zarr/layout.js";
+import type { ArrayEncoding, ZarrFormat } from "./zarr/encoding.js";
+import { jsonBytes, parseJson } from "./zarr/json.js";
+import { prepareAppend } from "./append.js";
 
 export interface ConvertOptions {
   /** Output directory of the Zarr store. */
@@ -31,15 +41,36 @@ export interface ConvertOptions {
   skipUnsupported?: boolean;
   /** Replace an existing Zarr store at `out`. */
   overwrite?: boolean;
-  /** Chunks encoded and written at once (default 8). */
-  concurrency?: number;
+  /** Continue an interrupted run on `out`, skipping the tasks it finished. */
+  resume?: boolean;
+  /** Extend the existing store at `out` with these files along its concat dimension. */
+  append?: boolean;
+  /** Memory budget per worker in bytes (default 1 GiB). */
+  maxMem?: number;
+  /** Tasks running at once (default: the number of CPUs, at most 4; 1 inline). */
+  workers?: number;
+  /** Where tasks run; "auto" (default): inline for small jobs, threads otherwise. */
+  executor?: ExecutorName | "auto";
+  /** Attempts per task (default 3). */
+  attempts?: number;
   onProgress?: (p: ConvertProgress) => void;
+  signal?: AbortSignal;
 }
 
 export interface ConvertProgress {
+  tasksDone: number;
+  tasksTotal: number;
   chunksDone: number;
   chunksTotal: number;
+  /** Uncompressed bytes decoded so far / in all. */
+  bytesRead: number;
+  bytesReadTotal: number;
   bytesWritten: number;
+  elapsedSeconds: number;
+  /** Uncompressed bytes per second. */
+  throughput: number;
+  /** Seconds left at the current throughput, or null before the first task ends. */
+  etaSeconds: number | null;
 }
 
 export interface ArraySummary {
@@ -59,23 +90,33 @@ export interface ConvertSummary {
   codec: CodecName;
   inputs: string[];
   concatDim: string | null;
+  mode: "create" | "resume" | "append" | "complete";
   arrays: ArraySummary[];
   skipped: { path: string; reason: string }[];
+  tasks: number;
+  /** Tasks a resumed run found already done. */
+  tasksSkipped: number;
+  executor: ExecutorName;
+  workers: number;
+  readAmplification: number;
+  bytesRead: number;
   bytesWritten: number;
   seconds: number;
 }
 
-/** Checks the output location; clears it when overwriting an existing Zarr store. */
-async function prepareOutput(out: string, store: Store, overwrite: boolean): Promise<void> {
-  const info = await stat(out).catch(() => undefined);
-  if (!info) return;
-  if (!info.isDirectory()) throw new ConvertError("OutputExists", "output exists and is not a directory", out);
-  const entries = await readdir(out);
-  if (entries.length === 0) return;
-  if (!overwrite) throw new ConvertError("OutputExists", "output already exists (use --overwrite to replace it)", out);
-  const isZarr = (await store.has("/.zgroup")) || (await store.has("/zarr.json")) || (await store.has("/.zarray")) || (await store.has(IN_PROGRESS_KEY));
-  if (!isZarr) throw new ConvertError("OutputExists", "output is a non-empty directory that is not a Zarr store; refusing to delete it", out);
-  await store.deletePrefix("/");
+export const DEFAULT_MAX_MEM = 2 ** 30;
+
+/** Everything decided before a byte is written: the job, its plan, the encodings. */
+export interface PreparedJob {
+  collection: Collection;
+  job: JobSpec;
+  plan: Plan;
+  encodings: Map<string, ArrayEncoding>;
+  skipped: { path: string; reason: string }[];
+  /** Root group attributes for the final metadata. */
+  rootAttrs: Record<string, unknown>;
+  /** Append: the store's documents to rewrite with new shapes; undefined for a new store. */
+  appendDocs?: Map<string, Record<string, unknown>>;
 }
 
 /** The variables to write: the selection plus the coordinate variables of their dimensions. */
@@ -93,46 +134,28 @@ function selectVariables(all: Variable[], names: string[] | undefined): Variable
   return all.filter((v) => wanted.has(v));
 }
 
-function* chunkGrid(e: ArrayEncoding): Generator<number[]> {
-  const counts = e.shape.map((n, i) => Math.ceil(n / e.chunks[i]!));
-  if (counts.some((c) => c === 0)) return;
-  const idx = counts.map(() => 0);
-  const total = product(counts);
-  for (let k = 0; k < total; k++) {
-    yield idx.slice();
-    for (let a = idx.length - 1; a >= 0; a--) {
-      if (++idx[a]! < counts[a]!) break;
-      idx[a] = 0;
-    }
-  }
+/** What the planner needs of each array: stored shapes and the sources' chunk grid. */
+export function planInputs(collection: Collection, encodings: Map<string, ArrayEncoding>, job: JobSpec): ArrayInput[] {
+  return [...encodings.values()].map((e) => {
+    const source = collection.sourceAxes(e.variable.path).slice(0, e.shape.length);
+    const axis = job.append ? e.dims.indexOf(job.append.concatDim) : -1;
+    if (axis >= 0 && source[axis]) source[axis] = [job.append!.oldLength, ...source[axis]!];
+    // Strings: an estimate of a JS string per element (characters are 2 bytes, plus a header).
+    const width = e.joinChars && e.variable.shape.length ? e.variable.shape[e.variable.shape.length - 1]! : 8;
+    const elementBytes = e.dtype === "string" ? 16 + 2 * width : itemSize(e.dtype);
+    return {
+      path: e.variable.path, shape: e.shape, chunks: e.chunks, itemSize: elementBytes, source,
+      ...(axis >= 0 && { fromIndex: { axis, index: job.append!.oldLength } }),
+    };
+  });
 }
 
-async function writeChunk(c: Collection, e: ArrayEncoding, coords: number[], store: Store, s: ArraySummary): Promise<number> {
-  const v = e.variable;
-  const start = coords.map((k, i) => k * e.chunks[i]!);
-  const count = coords.map((_, i) => Math.min(e.chunks[i]!, e.shape[i]! - start[i]!));
-  const data = readStored(c.read, v, e.joinChars, start, count);
-  const full = padToChunk(e, data, count);
-  if (isAllFill(full, e.fill, e.dtype)) {
-    s.chunksEmpty++;
-    return 0;
-  }
-  const bytes = await e.compressor.encode(rawChunkBytes(full));
-  await store.set(chunkKey(e, coords), bytes);
-  s.chunksWritten++;
-  s.bytesWritten += bytes.byteLength;
-  return bytes.byteLength;
-}
-
-export async function convert(inputs: string[], opts: ConvertOptions): Promise<ConvertSummary> {
-  const t0 = performance.now();
+/** Opens the inputs, chooses chunks, builds the job and plans it; writes nothing. */
+export async function prepareJob(inputs: string[], opts: ConvertOptions): Promise<PreparedJob> {
+  if (opts.append) return prepareAppend(inputs, opts);
   const format = opts.zarrFormat ?? 3;
   if (format !== 2 && format !== 3) throw new ConvertError("Usage", `--zarr-format must be 2 or 3, got ${String(format)}`);
-  const compressor = await makeCompressor(opts.codec ?? "zstd", opts.level);
-  const collection = await openCollection(inputs, opts.concatDim ? { concatDim: opts.concatDim } : {});
-  const store = new FsStore(opts.out);
-  let started = false;
-  let createdOut = false;
+  const collection = await openCollection(inputs.map((p) => resolve(p)), opts.concatDim ? { concatDim: opts.concatDim } : {});
   try {
     const ds = collection.dataset;
     const chosen = selectVariables([...walkVariables(ds.root)], opts.variables);
@@ -142,54 +165,225 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
       throw new ConvertError("Unsupported", `variable ${s.path} has an unsupported ${s.reason} (use --skip-unsupported to leave it out)`, inputs[0]);
     }
     const unlimited = new Set([...walkGroups(ds.root)].flatMap((g) => g.dims.filter((d) => d.unlimited).map((d) => d.name)));
-    const encodings = chosen.filter((v) => !v.unsupported).map((v) =>
-      encodeArray(v, storePath(v.path), format, chooseChunks(v, opts.chunks ?? {}, unlimited), compressor),
-    );
-    createdOut = !(await stat(opts.out).catch(() => undefined));
-    await prepareOutput(opts.out, store, !!opts.overwrite);
-    started = true;
-    const meta = new MetadataWriter(store, format);
-    await meta.markInProgress({ inputs });
-    for (const g of walkGroups(ds.root)) await meta.group(g);
-    for (const e of encodings) await meta.array(e);
-
-    const summaries = encodings.map((e): ArraySummary => ({
-      path: e.variable.path, dtype: e.dtype, shape: e.shape, chunks: e.chunks, chunksWritten: 0, chunksEmpty: 0, bytesWritten: 0,
-    }));
-    const chunksTotal = encodings.reduce((a, e) => a + product(e.shape.map((n, i) => Math.ceil(n / e.chunks[i]!))), 0);
-    const progress = { chunksDone: 0, chunksTotal, bytesWritten: 0 };
-    const limit = pLimit(opts.concurrency ?? 8);
-    const pending = new Set<Promise<void>>();
-    for (const [i, e] of encodings.entries()) {
-      for (const coords of chunkGrid(e)) {
-        // Reads are synchronous; encodes and writes overlap them up to the concurrency limit.
-        const p = limit(async () => {
-          // Await first, then add: `x += await f()` would read x before the await and lose updates.
-          const written = await writeChunk(collection, e, coords, store, summaries[i]!);
-          progress.bytesWritten += written;
-          progress.chunksDone++;
-          opts.onProgress?.({ ...progress });
-        });
-        pending.add(p);
-        p.finally(() => pending.delete(p)).catch(() => {});
-        if (limit.pendingCount > 64) await Promise.race(pending);
-      }
-    }
-    await Promise.all(pending);
-    await meta.finish(ds.root);
-    return {
-      store: opts.out, zarrFormat: format, codec: compressor.name, inputs: collection.files.map((f) => f.path),
-      concatDim: collection.concatDim ?? null, arrays: summaries, skipped, bytesWritten: progress.bytesWritten,
-      seconds: (performance.now() - t0) / 1000,
+    const chunks: Record<string, number[]> = {};
+    for (const v of chosen) if (!v.unsupported) chunks[v.path] = chooseChunks(v, opts.chunks ?? {}, unlimited);
+    const spec: Omit<JobSpec, "id"> = {
+      inputs: collection.files.map((f) => f.path), concatDim: collection.concatDim ?? null, store: resolve(opts.out),
+      zarrFormat: format, codec: opts.codec ?? "zstd", level: opts.level ?? null, chunks, skipUnsupported: !!opts.skipUnsupported,
     };
+    const job: JobSpec = { id: jobId({ ...spec, store: "" }), ...spec };
+    const encodings = await buildEncodings(collection, job);
+    const plan = planJob(planInputs(collection, encodings, job), { maxMem: opts.maxMem ?? DEFAULT_MAX_MEM, workers: workersFor(opts) });
+    // (workers only enter the estimates: the tasks themselves do not depend on it, so a resumed run
+    // may use another count)
+    return { collection, job, plan, encodings, skipped, rootAttrs: attrsToJson(ds.root.attrs) };
   } catch (e) {
-    // A failed run leaves nothing that looks complete: remove what this run wrote.
-    if (started) {
+    collection.close();
+    throw e;
+  }
+}
+
+/** Below this much decoding, starting worker threads costs more than it saves. */
+const AUTO_INLINE_BYTES = 32 * 2 ** 20;
+
+export function chooseExecutor(opts: ConvertOptions, plan: Plan): ExecutorName {
+  const e = opts.executor ?? "auto";
+  if (e !== "auto") return e;
+  return plan.estimates.bytesRead < AUTO_INLINE_BYTES || plan.tasks.length < 2 || opts.workers === 1 ? "inline" : "threads";
+}
+
+function workersFor(opts: ConvertOptions): number {
+  if (opts.executor === "inline") return 1;
+  return Math.max(1, opts.workers ?? Math.min(4, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2));
+}
+
+interface JobRecord {
+  job: JobSpec;
+  tasks: TaskSpec[];
+}
+
+const hasMarker = (store: Store) => store.has(IN_PROGRESS_KEY);
+
+/** Decides what to do with what is at `out`; returns the done task ids when resuming. */
+async function beginWrite(store: Store, prep: PreparedJob, opts: ConvertOptions): Promise<{ done: Map<number, TaskOutcome>; tasks: TaskSpec[]; complete: boolean }> {
+  const out = opts.out;
+  const info = await stat(out).catch(() => undefined);
+  const fresh = { done: new Map<number, TaskOutcome>(), tasks: prep.plan.tasks, complete: false };
+  if (info && !info.isDirectory()) throw new ConvertError("OutputExists", "output exists and is not a directory", out);
+  const entries = info ? await readdir(out) : [];
+  if (entries.length > 0 && !opts.append) {
+    const lock = await readLock(store);
+    if (lock?.alive) throw new ConvertError("OutputExists", `store is being written by ${lock.owner} since ${lock.started}`, out);
+    const incomplete = await hasMarker(store);
+    if (opts.resume) {
+      if (!incomplete && ((await store.has("/zarr.json")) || (await store.has("/.zgroup")))) return { ...fresh, complete: true };
+      const record = await readJobRecord(store);
+      if (record && record.job.id !== prep.job.id) {
+        throw new ConvertError("Usage", "the interrupted run used other inputs or options; resume with the same ones, or use --overwrite to start over", out);
+      }
+      if (record) {
+        if (store instanceof FsStore) await store.removePartials();
+        await acquireLock(store, out, true);
+        return { done: await readDone(store), tasks: record.tasks, complete: false };
+      }
+      await store.deletePrefix("/"); // nothing recorded yet: start over
+    } else if (incomplete && !opts.overwrite) {
+      throw new ConvertError("OutputExists", "output is an incomplete store from an interrupted run; use --resume to continue or --overwrite to start over", out);
+    } else if (!opts.overwrite) {
+      throw new ConvertError("OutputExists", "output already exists (use --overwrite to replace it)", out);
+    } else {
+      const isZarr = (await store.has("/.zgroup")) || (await store.has("/zarr.json")) || (await store.has("/.zarray")) || incomplete || (await store.has(JOB_KEY));
+      if (!isZarr) throw new ConvertError("OutputExists", "output is a non-empty directory that is not a Zarr store; refusing to delete it", out);
+      await store.deletePrefix("/");
+    }
+  }
+  if (opts.append) {
+    const record = await readJobRecord(store);
+    if (opts.resume && record) {
+      if (record.job.id !== prep.job.id) throw new ConvertError("Usage", "the interrupted append used other inputs or options; resume with the same ones", out);
+      if (store instanceof FsStore) await store.removePartials();
+      await acquireLock(store, out, true);
+      return { done: await readDone(store), tasks: record.tasks, complete: false };
+    }
+  }
+  await acquireLock(store, out, false);
+  await store.set(IN_PROGRESS_KEY, jsonBytes({ job: prep.job.id, started: new Date().toISOString() }));
+  await store.set(JOB_KEY, jsonBytes({ job: prep.job, tasks: prep.plan.tasks } satisfies JobRecord));
+  return fresh;
+}
+
+async function readJobRecord(store: Store): Promise<JobRecord | undefined> {
+  const b = await store.get(JOB_KEY);
+  return b ? (parseJson(new TextDecoder().decode(b)) as JobRecord) : undefined;
+}
+
+async function readDone(store: Store): Promise<Map<number, TaskOutcome>> {
+  const done = new Map<number, TaskOutcome>();
+  for await (const key of store.list(`${STATE_PREFIX}/done`)) {
+    const b = await store.get(key);
+    if (b) {
+      const o = parseJson(new TextDecoder().decode(b)) as TaskOutcome;
+      done.set(o.id, o);
+    }
+  }
+  return done;
+}
+
+async function writeSkeleton(meta: MetadataWriter, prep: PreparedJob) {
+  if (prep.appendDocs) return; // an append rewrites the store's own documents at the end
+  for (const g of walkGroups(prep.collection.dataset.root)) await meta.group(g);
+  for (const e of prep.encodings.values()) await meta.array(e);
+}
+
+async function finish(store: Store, meta: MetadataWriter, prep: PreparedJob) {
+  if (prep.appendDocs) for (const [k, doc] of prep.appendDocs) await meta.raw(k, doc);
+  else await writeSkeleton(meta, prep); // identical documents; also fills the consolidated set after a resume
+  await meta.finish(prep.rootAttrs);
+  await store.deletePrefix(STATE_PREFIX); // job record, completion records, lock
+  await store.delete(IN_PROGRESS_KEY);
+}
+
+export async function convert(inputs: string[], opts: ConvertOptions): Promise<ConvertSummary> {
+  const t0 = performance.now();
+  const prep = await prepareJob(inputs, opts);
+  const store = openStore(opts.out);
+  const executorName = chooseExecutor(opts, prep.plan);
+  const workers = workersFor({ ...opts, executor: executorName });
+  let createdOut = false;
+  let began = false;
+  try {
+    createdOut = !(await stat(opts.out).catch(() => undefined));
+    const state = await beginWrite(store, prep, opts);
+    const summary = (mode: ConvertSummary["mode"], outcomes: TaskOutcome[], tasksSkipped: number): ConvertSummary => {
+      const byArray = new Map<string, ArraySummary>([...prep.encodings.values()].map((e) => [e.variable.path, {
+        path: e.variable.path, dtype: e.dtype, shape: e.shape, chunks: e.chunks, chunksWritten: 0, chunksEmpty: 0, bytesWritten: 0,
+      }]));
+      const taskArray = new Map(state.tasks.map((t) => [t.id, t.array]));
+      for (const o of outcomes) {
+        const a = byArray.get(taskArray.get(o.id) ?? "");
+        if (!a) continue;
+        a.chunksWritten += o.chunksWritten;
+        a.chunksEmpty += o.chunksEmpty;
+        a.bytesWritten += o.bytesWritten;
+      }
+      return {
+        store: opts.out, zarrFormat: prep.job.zarrFormat, codec: prep.job.codec, inputs: prep.job.inputs, concatDim: prep.job.concatDim,
+        mode, arrays: [...byArray.values()], skipped: prep.skipped, tasks: state.tasks.length, tasksSkipped,
+        executor: executorName, workers, readAmplification: prep.plan.estimates.readAmplification,
+        bytesRead: outcomes.reduce((s, o) => s + o.bytesRead, 0), bytesWritten: outcomes.reduce((s, o) => s + o.bytesWritten, 0),
+        seconds: (performance.now() - t0) / 1000,
+      };
+    };
+    if (state.complete) return summary("complete", [], 0);
+    began = true;
+    const meta = new MetadataWriter(store, prep.job.zarrFormat);
+    await writeSkeleton(meta, prep);
+
+    const todo = state.tasks.filter((t) => !state.done.has(t.id));
+    const totals = {
+      tasks: state.tasks.length,
+      chunks: prep.plan.estimates.objects,
+      bytes: prep.plan.estimates.bytesRead,
+    };
+    const progress = { tasksDone: state.done.size, chunksDone: 0, bytesRead: 0, bytesWritten: 0 };
+    for (const o of state.done.values()) {
+      progress.chunksDone += o.chunksWritten + o.chunksEmpty;
+      progress.bytesRead += o.bytesRead;
+      progress.bytesWritten += o.bytesWritten;
+    }
+    const startedAt = performance.now(), readAtStart = progress.bytesRead;
+    const report = () => {
+      const elapsed = (performance.now() - startedAt) / 1000;
+      const rate = elapsed > 0 ? (progress.bytesRead - readAtStart) / elapsed : 0;
+      opts.onProgress?.({
+        tasksDone: progress.tasksDone, tasksTotal: totals.tasks, chunksDone: progress.chunksDone, chunksTotal: totals.chunks,
+        bytesRead: progress.bytesRead, bytesReadTotal: totals.bytes, bytesWritten: progress.bytesWritten,
+        elapsedSeconds: elapsed, throughput: rate,
+        etaSeconds: rate > 0 ? Math.max(0, (totals.bytes - progress.bytesRead) / rate) : null,
+      });
+    };
+    report();
+    const executor = await createExecutor(executorName);
+    let outcomes: TaskOutcome[];
+    try {
+      outcomes = await executor.run(prep.job, todo, {
+        workers, ...(opts.attempts !== undefined && { attempts: opts.attempts }), ...(opts.signal && { signal: opts.signal }),
+        onTaskDone: (o) => {
+          progress.tasksDone++;
+          progress.chunksDone += o.chunksWritten + o.chunksEmpty;
+          progress.bytesRead += o.bytesRead;
+          progress.bytesWritten += o.bytesWritten;
+          report();
+        },
+      });
+    } finally {
+      await executor.close();
+    }
+    await finish(store, meta, prep);
+    const mode = opts.append ? "append" : state.done.size ? "resume" : "create";
+    return summary(mode, [...state.done.values(), ...outcomes], state.done.size);
+  } catch (e) {
+    // A failed fresh run leaves nothing that looks complete: remove what it wrote. Appends and
+    // resumable runs keep their state (the marker says incomplete; --resume continues).
+    if (began && !opts.append && !opts.resume && createdOut && !isResumable(e)) {
+      await rm(opts.out, { recursive: true, force: true }).catch(() => {});
+    } else if (began && !opts.append && !opts.resume && !isResumable(e)) {
       await store.deletePrefix("/").catch(() => {});
-      if (createdOut) await rm(opts.out, { recursive: true, force: true }).catch(() => {});
     }
     throw e;
   } finally {
-    collection.close();
+    prep.collection.close();
   }
+}
+
+/** Failures a resumed run could get past (cancellation, crashed workers) keep the partial store. */
+function isResumable(e: unknown): boolean {
+  return e instanceof ConvertError && /cancelled|worker failed/.test(e.message);
+}
+
+/** The dry run behind `convert-to-zarr plan`. */
+export async function planConversion(inputs: string[], opts: ConvertOptions): Promise<{ job: JobSpec; plan: Plan; skipped: PreparedJob["skipped"] }> {
+  const prep = await prepareJob(inputs, opts);
+  prep.collection.close();
+  return { job: prep.job, plan: prep.plan, skipped: prep.skipped };
 }

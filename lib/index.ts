@@ -18,7 +18,8 @@ export { convert } from "./convert.js";
 export type { ConvertOptions, ConvertProgress, ConvertSummary, ArraySummary } from "./convert.js";
 export { verify } from "./verify.js";
 export type { VerifyOptions, VerifyReport } from "./verify.js";
-export { inspect, formatInspect, formatBytes } from "./inspect.js";
+export { inspect, formatInspect } from "./inspect.js";
+export { formatBytes } from "./format.js";
 export type { InspectResult } from "./inspect.js";
 
 // Reading NetCDF

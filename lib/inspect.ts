@@ -1,5 +1,6 @@
 /** An `ncdump -hs`-like summary of a file or collection: structure, chunking, filters, sizes. */
 import { openCollection, type CollectionOptions } from "./collection.js";
+import { formatBytes } from "./format.js";
 import { itemSize, product, walkGroups, type Attribute, type Dataset, type Group } from "./model.js";
 
 export interface InspectResult {
@@ -20,16 +21,6 @@ export async function inspect(inputs: string[], opts: CollectionOptions = {}): P
   } finally {
     c.close();
   }
-}
-
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
 }
 
 function attrText(a: Attribute): string {

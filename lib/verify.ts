@@ -176,7 +176,8 @@ export async function verify(inputs: string[], storeUrl: string, opts: VerifyOpt
   }
 }
 
-async function compareValues(
+/** Compares one array's values with its source, slab by slab; throws VerifyFailed at the first difference. */
+export async function compareValues(
   storeUrl: string,
   read: (p: string, s: readonly number[], c: readonly number[]) => ArrayData,
   v: Variable,

@@ -46,7 +46,7 @@ describe("bad input", { skip: CORPUS_MISSING }, () => {
     ["a truncated NetCDF-3 file", () => p("truncated3.nc"), /truncated3\.nc: truncated: data of variable u ends at byte 2780812, file has 2000000$/],
     ["a truncated NetCDF-3 header", () => p("truncated-header3.nc"), /truncated-header3\.nc: truncated NetCDF-3 header$/],
     ["a truncated NetCDF-4 file", () => p("truncated4.nc"), /truncated4\.nc: cannot open as HDF5 \(truncated or corrupt\?\): .*truncated file: eof = 50000/],
-    ["corrupt compressed data", () => p("corrupt4.nc"), /corrupt4\.nc: cannot read variable \/basin: .*filter returned failure during read/],
+    ["corrupt compressed data", () => p("corrupt4.nc"), /corrupt4\.nc: task \d+ \(\/basin\[0:\d+, 0:180, 0:360\]\) failed: cannot read variable \/basin: .*filter returned failure during read/],
     ["an unsupported type", () => corpus("ref_tst_compounds.nc"), /ref_tst_compounds\.nc: variable \/obs has an unsupported compound type \(use --skip-unsupported to leave it out\)$/],
   ];
   for (const [what, input, message] of cases) {

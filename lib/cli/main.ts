@@ -6,7 +6,8 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { convert, type ConvertSummary } from "../convert.js";
 import { ConvertError, describeError, isConvertError } from "../errors.js";
-import { formatBytes, formatInspect, inspect } from "../inspect.js";
+import { formatBytes } from "../format.js";
+import { formatInspect, inspect } from "../inspect.js";
 import { parseChunkSpec } from "../plan/chunks.js";
 import { verify } from "../verify.js";
 import { CODEC_NAMES, type CodecName } from "../zarr/codecs.js";

@@ -1,4 +1,4 @@
-import { product } from "../model.js";
+import { product, type ArrayData } from "../model.js";
 
 /** Row-major element strides of an array shape. */
 export function stridesOf(shape: readonly number[]): number[] {
@@ -54,4 +54,46 @@ export function validateRegion(shape: readonly number[], start: readonly number[
     }
   }
   return null;
+}
+
+/** Copies `piece` (C order, shape pieceShape) into `out` (shape outShape) at offset `at`. */
+export function copyRegion(out: ArrayData, outShape: readonly number[], piece: ArrayData, pieceShape: readonly number[], at: readonly number[]): void {
+  forEachRun(outShape, at, pieceShape, (outPos, piecePos, n) => {
+    if (Array.isArray(out)) for (let k = 0; k < n; k++) out[outPos + k] = (piece as string[])[piecePos + k]!;
+    else (out as Uint8Array).set((piece as Uint8Array).subarray(piecePos, piecePos + n), outPos);
+  });
+}
+
+/** Copies the region [start, start + count) out of `src` (shape srcShape) into `out` (shape outShape) at `at`. */
+export function copyOut(
+  out: ArrayData, outShape: readonly number[], at: readonly number[],
+  src: ArrayData, srcShape: readonly number[], start: readonly number[], count: readonly number[],
+): void {
+  if (count.some((c) => c === 0)) return;
+  const outStrides = stridesOf(outShape);
+  let base = 0;
+  for (let i = 0; i < at.length; i++) base += at[i]! * outStrides[i]!;
+  // Walk the source region's runs; the destination runs line up with the same row structure.
+  const nd = srcShape.length;
+  if (nd === 0) {
+    (out as unknown as unknown[])[0] = (src as unknown as unknown[])[0];
+    return;
+  }
+  const srcStrides = stridesOf(srcShape);
+  const rows = product(count.slice(0, -1));
+  const rowLen = count[nd - 1]!;
+  const idx = new Array<number>(nd - 1).fill(0);
+  for (let r = 0; r < rows; r++) {
+    let s = start[nd - 1]!, d = base;
+    for (let a = 0; a < nd - 1; a++) {
+      s += (start[a]! + idx[a]!) * srcStrides[a]!;
+      d += idx[a]! * outStrides[a]!;
+    }
+    if (Array.isArray(out)) for (let k = 0; k < rowLen; k++) out[d + k] = (src as string[])[s + k]!;
+    else (out as Uint8Array).set((src as Uint8Array).subarray(s, s + rowLen), d);
+    for (let a = nd - 2; a >= 0; a--) {
+      if (++idx[a]! < count[a]!) break;
+      idx[a] = 0;
+    }
+  }
 }

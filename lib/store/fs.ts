@@ -58,6 +58,30 @@ export class FsStore implements Store {
     await rename(tmp, path);
   }
 
+  async setIfAbsent(key: StoreKey, value: Uint8Array): Promise<boolean> {
+    const path = this.file(key);
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      await writeFile(path, value, { flag: "wx" }); // O_EXCL: exactly one writer wins
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw e;
+    }
+  }
+
+  /** Removes temporary files a killed run left behind (their names end in .partial). */
+  async removePartials(): Promise<number> {
+    let n = 0;
+    for await (const key of this.list("/")) {
+      if (key.endsWith(".partial")) {
+        await this.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
   async delete(key: StoreKey): Promise<void> {
     await unlink(this.file(key)).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== "ENOENT") throw e;

@@ -65,3 +65,26 @@ export function strictJsonView(store: Store): { get(key: StoreKey): Promise<Uint
     },
   };
 }
+
+/**
+ * The store's metadata documents as written (floats kept as floats), keyed by store path without the
+ * leading slash ("T2M/.zarray", "grp/zarr.json"), for rewriting them; plus the root attributes.
+ */
+export async function readRawDocs(store: Store): Promise<{ format: ZarrFormat; docs: Map<string, Record<string, unknown>>; rootAttrs: Record<string, unknown> }> {
+  const json = async (key: StoreKey) => {
+    const b = await store.get(key);
+    return b ? (parseJson(new TextDecoder().decode(b), { keepFloats: true }) as Record<string, unknown>) : undefined;
+  };
+  const docs = new Map<string, Record<string, unknown>>();
+  const v3 = await json("/zarr.json");
+  if (v3) {
+    const md = ((v3["consolidated_metadata"] as { metadata?: Record<string, Record<string, unknown>> } | undefined)?.metadata) ?? {};
+    for (const [k, d] of Object.entries(md)) docs.set(`${k}/zarr.json`, d);
+    return { format: 3, docs, rootAttrs: (v3["attributes"] ?? {}) as Record<string, unknown> };
+  }
+  const zm = await json("/.zmetadata");
+  if (!zm) throw new ConvertError("Incomplete", "not a complete Zarr store (no zarr.json or .zmetadata)", store.url);
+  const md = (zm["metadata"] ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [k, d] of Object.entries(md)) if (k !== ".zattrs" && k !== ".zgroup") docs.set(k, d);
+  return { format: 2, docs, rootAttrs: md[".zattrs"] ?? {} };
+}

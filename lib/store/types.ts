@@ -10,6 +10,8 @@ export interface Store {
   readonly url: string;
   get(key: StoreKey): Promise<Uint8Array | undefined>;
   set(key: StoreKey, value: Uint8Array): Promise<void>;
+  /** Writes only when the key does not exist yet (atomically); false when it did. Used for locks. */
+  setIfAbsent(key: StoreKey, value: Uint8Array): Promise<boolean>;
   delete(key: StoreKey): Promise<void>;
   /** Every key below the prefix ("/" for all), in no particular order. */
   list(prefix?: StoreKey): AsyncIterable<StoreKey>;

@@ -25,7 +25,8 @@ export function joinChars(bytes: Uint8Array, width: number, where: string): stri
   return out;
 }
 
-function filled(e: ArrayEncoding, n: number): ArrayData {
+/** A full chunk's worth of the fill value (zeros when there is none). */
+export function filled(e: ArrayEncoding, n: number): ArrayData {
   const a = allocate(e.dtype, n);
   const f = e.fill;
   if (f === null || f === 0 || f === 0n) return a;

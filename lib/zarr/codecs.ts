@@ -99,3 +99,18 @@ export function encodeVlenUtf8(items: readonly string[]): Uint8Array {
   }
   return out;
 }
+
+/** The codec and level a store was written with, from an array's metadata (for appends). */
+export function codecOfMetadata(format: 2 | 3, meta: Record<string, unknown>): { codec: CodecName; level: number | null } {
+  const known = (name: string, level: unknown) => {
+    if (name === "zstd" || name === "gzip" || name === "blosc") return { codec: name as CodecName, level: typeof level === "number" ? level : null };
+    throw new ConvertError("Unsupported", `the store uses the ${name} codec; appending supports zstd, gzip, blosc and none`);
+  };
+  if (format === 2) {
+    const c = meta["compressor"] as { id: string; level?: number; clevel?: number } | null;
+    return c ? known(c.id, c.level ?? c.clevel) : { codec: "none", level: null };
+  }
+  const codecs = (meta["codecs"] ?? []) as { name: string; configuration?: { level?: number; clevel?: number } }[];
+  const c = codecs.slice(1)[0];
+  return c ? known(c.name, c.configuration?.level ?? c.configuration?.clevel) : { codec: "none", level: null };
+}

@@ -35,9 +35,10 @@ export function jsonBytes(value: unknown, nonFinite: NonFiniteStyle = "string"):
 
 /**
  * Parses Zarr metadata the way zarr-python does: bare NaN/Infinity accepted (read as numbers) and
- * integers beyond 2^53 kept exact as bigint.
+ * integers beyond 2^53 kept exact as bigint. With `keepFloats`, integral numbers written as floats
+ * ("300.0", "1e+300") come back as JsonFloat, so re-encoding a document reproduces it exactly.
  */
-export function parseJson(text: string): unknown {
+export function parseJson(text: string, opts: { keepFloats?: boolean } = {}): unknown {
   const tag = `\u0000${randomBytes(6).toString("hex")}:`;
   // Outside strings, rewrite bare NaN/Infinity and long integers into tagged strings.
   let out = "";
@@ -56,7 +57,8 @@ export function parseJson(text: string): unknown {
     if (m && (c === "-" || c === "N" || c === "I" || (c >= "0" && c <= "9"))) {
       const tok = m[0];
       const bigInt = /^-?\d{16,}$/.test(tok);
-      out += bigInt || /NaN|Infinity/.test(tok) ? JSON.stringify(tag + tok) : tok;
+      const floatForm = opts.keepFloats && /[.eE]/.test(tok) && Number.isInteger(Number(tok));
+      out += bigInt || floatForm || /NaN|Infinity/.test(tok) ? JSON.stringify(tag + tok) : tok;
       i += tok.length;
       continue;
     }
@@ -68,6 +70,7 @@ export function parseJson(text: string): unknown {
     const raw = v.slice(tag.length);
     if (raw === "NaN") return NaN;
     if (raw.endsWith("Infinity")) return raw.startsWith("-") ? -Infinity : Infinity;
+    if (/[.eE]/.test(raw)) return new JsonFloat(Number(raw));
     const big = BigInt(raw);
     return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
   });

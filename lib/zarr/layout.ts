@@ -32,12 +32,16 @@ export class MetadataWriter {
 
   async group(g: Group) {
     if (g.path === "/") return; // the root goes last, in finish()
-    await this.groupDocs(storePath(g.path), g);
+    await this.groupDocs(storePath(g.path), attrsToJson(g.attrs));
   }
 
-  private async groupDocs(rel: string, g: Group) {
+  /** Writes a metadata document as it is (append: the store's own documents, shapes updated). */
+  async raw(key: string, doc: Record<string, unknown>) {
+    await this.put(key, doc);
+  }
+
+  private async groupDocs(rel: string, attrs: Record<string, unknown>) {
     const prefix = rel ? `${rel}/` : "";
-    const attrs = attrsToJson(g.attrs);
     if (this.format === 2) {
       await this.put(`${prefix}.zattrs`, attrs);
       await this.put(`${prefix}.zgroup`, { zarr_format: 2 });
@@ -56,9 +60,9 @@ export class MetadataWriter {
     }
   }
 
-  /** Root group and consolidated metadata, then the marker goes: the store is complete. */
-  async finish(root: Group) {
-    await this.groupDocs("", root);
+  /** Root group and consolidated metadata, last (the caller then removes its state and the marker). */
+  async finish(rootAttrs: Record<string, unknown>) {
+    await this.groupDocs("", rootAttrs);
     if (this.format === 2) {
       const metadata = Object.fromEntries([...this.docs].sort(([a], [b]) => a.localeCompare(b)));
       // .zmetadata embeds .zattrs documents: keep zarr-python 2's bare NaN there too.
@@ -68,10 +72,9 @@ export class MetadataWriter {
         [...this.docs].map(([k, d]) => [k.replace(/\/zarr\.json$/, ""), d] as const).sort(([a], [b]) => a.localeCompare(b)),
       );
       await this.put("zarr.json", {
-        zarr_format: 3, node_type: "group", attributes: attrsToJson(root.attrs),
+        zarr_format: 3, node_type: "group", attributes: rootAttrs,
         consolidated_metadata: { kind: "inline", must_understand: false, metadata },
       }, false);
     }
-    await this.store.delete(IN_PROGRESS_KEY);
   }
 }

@@ -1,0 +1,162 @@
+/**
+ * runTask: the one function every executor runs (inline, worker thread, child process, container).
+ * It reads each source chunk that overlaps its block exactly once, assembles the block, then encodes
+ * and stores the block's target chunks, and finally records its completion in the store.
+ */
+import pLimit from "p-limit";
+import * as zarr from "zarrita";
+import { allocate, product, type ArrayData } from "../model.js";
+import { copyOut, copyRegion } from "../source/region.js";
+import { strictJsonView } from "../store/read.js";
+import { filled, isAllFill, rawChunkBytes, readStored } from "../zarr/chunk.js";
+import { chunkKey, type ArrayEncoding } from "../zarr/encoding.js";
+import { jsonBytes } from "../zarr/json.js";
+import type { JobSpec, SourceAxis, TaskSpec } from "../plan/types.js";
+import { doneKey, openJob, type JobContext } from "./job.js";
+
+export interface TaskOutcome {
+  id: number;
+  chunksWritten: number;
+  /** Chunks equal to the fill value everywhere, not stored. */
+  chunksEmpty: number;
+  bytesWritten: number;
+  /** Uncompressed bytes decoded from the sources. */
+  bytesRead: number;
+}
+
+// One open job per worker: files stay open across that job's tasks.
+let current: { id: string; ctx: Promise<JobContext> } | undefined;
+
+async function contextFor(job: JobSpec): Promise<JobContext> {
+  if (current?.id !== job.id) {
+    const previous = current;
+    current = { id: job.id, ctx: openJob(job) };
+    previous?.ctx.then((c) => c.collection.close(), () => {});
+    // A failed open must not poison the next attempt.
+    current.ctx.catch(() => { if (current?.id === job.id) current = undefined; });
+  }
+  return current.ctx;
+}
+
+/** Closes the worker's open files (for tests and clean shutdown). */
+export async function releaseJob(): Promise<void> {
+  const c = current;
+  current = undefined;
+  if (c) await c.ctx.then((x) => x.collection.close(), () => {});
+}
+
+/** The pieces [lo, hi) of an axis range that lie in separate source chunks. */
+function cellsAlong(axis: SourceAxis, lo: number, hi: number): [number, number][] {
+  if (hi <= lo) return [];
+  if (axis === null) return [[lo, hi]];
+  const out: [number, number][] = [];
+  let a = 0;
+  for (const len of axis) {
+    const b = a + len;
+    if (b > lo && a < hi) out.push([Math.max(a, lo), Math.min(b, hi)]);
+    if (a >= hi) break;
+    a = b;
+  }
+  return out;
+}
+
+function* cartesian<T>(lists: T[][]): Generator<T[]> {
+  if (lists.some((l) => l.length === 0)) return;
+  const idx = lists.map(() => 0);
+  for (;;) {
+    yield idx.map((k, i) => lists[i]![k]!);
+    let a = lists.length - 1;
+    for (; a >= 0; a--) {
+      if (++idx[a]! < lists[a]!.length) break;
+      idx[a] = 0;
+    }
+    if (a < 0) return;
+  }
+}
+
+/** Append: the already-stored part of the block's first chunk row, decoded from the store. */
+async function prefillFromStore(ctx: JobContext, e: ArrayEncoding, task: TaskSpec, axis: number, oldLength: number, block: ArrayData) {
+  const loc = zarr.root(strictJsonView(ctx.store)).resolve(e.key);
+  const arr = e.format === 2 ? await zarr.open.v2(loc, { kind: "array" }) : await zarr.open.v3(loc, { kind: "array" });
+  const rows = cellsAlong(null, task.start[axis]!, Math.min(oldLength, task.start[axis]! + task.count[axis]!));
+  if (rows.length === 0) return;
+  const chunkLists = e.shape.map((_, i) => {
+    const lo = i === axis ? rows[0]![0] : task.start[i]!;
+    const hi = i === axis ? rows[0]![1] : task.start[i]! + task.count[i]!;
+    const out: number[] = [];
+    for (let c = Math.floor(lo / e.chunks[i]!); c * e.chunks[i]! < hi; c++) out.push(c);
+    return out;
+  });
+  for (const coords of cartesian(chunkLists)) {
+    const got = await arr.getChunk(coords);
+    const raw = got.data as unknown;
+    const data = (raw && typeof raw === "object" && "_data" in raw ? (raw as { _data: Uint8Array })._data : raw) as ArrayData;
+    const start = coords.map((c, i) => c * e.chunks[i]!);
+    const count = start.map((s, i) => Math.min(e.chunks[i]!, (i === axis ? oldLength : e.shape[i]!) - s));
+    copyOut(block, task.count, start.map((s, i) => s - task.start[i]!), data, e.chunks, start.map(() => 0), count);
+  }
+}
+
+export async function runTask(job: JobSpec, task: TaskSpec): Promise<TaskOutcome> {
+  const ctx = await contextFor(job);
+  const e = ctx.encodings.get(task.array);
+  if (!e) throw new Error(`task ${task.id}: no array ${task.array} in job`);
+  const v = e.variable;
+  const outcome: TaskOutcome = { id: task.id, chunksWritten: 0, chunksEmpty: 0, bytesWritten: 0, bytesRead: 0 };
+  const block = allocate(e.dtype, product(task.count));
+
+  // 1. What the store already holds (append), then every source chunk overlapping the block, once.
+  const axis = job.append ? v.dims.indexOf(job.append.concatDim) : -1;
+  const oldLength = axis >= 0 ? job.append!.oldLength : 0;
+  if (axis >= 0 && task.start[axis]! < oldLength) await prefillFromStore(ctx, e, task, axis, oldLength, block);
+  const sourceAxes = ctx.collection.sourceAxes(v.path).slice(0, e.shape.length);
+  const cells = sourceAxes.map((src, i) => {
+    const lo = task.start[i]!, hi = lo + task.count[i]!;
+    if (i !== axis) return cellsAlong(src, lo, hi);
+    // Along the concat axis of an append, sources hold only the new part, from oldLength on.
+    return cellsAlong(src, Math.max(0, lo - oldLength), Math.max(0, hi - oldLength)).map(([a, b]) => [a + oldLength, b + oldLength] as [number, number]);
+  });
+  const es = Array.isArray(block) ? 16 : (block as Uint8Array).BYTES_PER_ELEMENT;
+  for (const cell of cartesian(cells)) {
+    const start = cell.map(([a]) => a), count = cell.map(([a, b]) => b - a);
+    const srcStart = start.map((s, i) => (i === axis ? s - oldLength : s));
+    const piece = readStored(ctx.collection.read, v, e.joinChars, srcStart, count);
+    copyRegion(block, task.count, piece, count, start.map((s, i) => s - task.start[i]!));
+    outcome.bytesRead += product(count) * es;
+  }
+
+  // 2. The block's target chunks: extract, skip if all fill, encode, store.
+  const chunkLists = e.shape.map((_, i) => {
+    const out: number[] = [];
+    for (let c = Math.floor(task.start[i]! / e.chunks[i]!); c * e.chunks[i]! < task.start[i]! + task.count[i]!; c++) out.push(c);
+    return out;
+  });
+  const limit = pLimit(Math.max(1, task.encoders ?? 1));
+  const writes: Promise<void>[] = [];
+  // (A 0-d array has one cell and one chunk: the cartesian product of no axes is one empty tuple.)
+  for (const coords of cartesian(chunkLists)) {
+    const start = coords.map((c, i) => c * e.chunks[i]!);
+    const valid = start.map((s, i) => Math.min(e.chunks[i]!, e.shape[i]! - s));
+    const full = valid.every((n, i) => n === e.chunks[i]);
+    const chunk = full ? allocate(e.dtype, product(e.chunks)) : filled(e, product(e.chunks));
+    copyOut(chunk, e.chunks, start.map(() => 0), block, task.count, start.map((s, i) => s - task.start[i]!), valid);
+    const key = chunkKey(e, coords);
+    writes.push(limit(async () => {
+      if (isAllFill(chunk, e.fill, e.dtype)) {
+        outcome.chunksEmpty++;
+        // An append or a resumed run may find an older object under this key.
+        if (job.append) await ctx.store.delete(key);
+        return;
+      }
+      const bytes = await e.compressor.encode(rawChunkBytes(chunk));
+      await ctx.store.set(key, bytes);
+      outcome.chunksWritten++;
+      outcome.bytesWritten += bytes.byteLength;
+    }));
+  }
+  await Promise.all(writes);
+
+  // 3. Done: a record per task lets a resumed run skip it.
+  await ctx.store.set(doneKey(task.id), jsonBytes(outcome));
+  return outcome;
+}
