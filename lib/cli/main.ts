@@ -4,7 +4,11 @@
  * the stack trace.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { convert, type ConvertSummary } from "../convert.js";
+import { convert, planConversion, type ConvertOptions, type ConvertSummary } from "../convert.js";
+import { EXECUTOR_NAMES } from "../exec/registry.js";
+import type { Plan, JobSpec } from "../plan/types.js";
+import { parseBytes } from "../plan/sizes.js";
+import { progressView } from "./progress.js";
 import { ConvertError, describeError, isConvertError } from "../errors.js";
 import { formatBytes } from "../format.js";
 import { formatInspect, inspect } from "../inspect.js";
@@ -28,14 +32,74 @@ const concatDimOption = (help = "dimension to concatenate several files along (d
   new Option("--concat-dim <name>", help);
 
 function summaryText(s: ConvertSummary): string {
+  if (s.mode === "complete") return `${s.store} is already complete; nothing to do`;
   const chunks = s.arrays.reduce((a, x) => a + x.chunksWritten, 0);
   const empty = s.arrays.reduce((a, x) => a + x.chunksEmpty, 0);
+  const verb = { create: "wrote", resume: "resumed and finished", append: "appended to", complete: "" }[s.mode];
   const lines = [
-    `wrote ${s.store} (Zarr v${s.zarrFormat}, ${s.codec}): ${s.arrays.length} arrays, ${chunks} chunks` +
-      `${empty ? ` (+${empty} all-fill chunks not stored)` : ""}, ${formatBytes(s.bytesWritten)} in ${s.seconds.toFixed(2)} s`,
+    `${verb} ${s.store} (Zarr v${s.zarrFormat}, ${s.codec}): ${s.arrays.length} arrays, ${chunks} chunks` +
+      `${empty ? ` (+${empty} all-fill chunks not stored)` : ""}, ${formatBytes(s.bytesWritten)} in ${s.seconds.toFixed(2)} s` +
+      ` (${s.tasks} tasks${s.tasksSkipped ? `, ${s.tasksSkipped} already done` : ""}, ${s.executor} x ${s.workers}, read amplification ${s.readAmplification.toFixed(2)})`,
   ];
   for (const k of s.skipped) lines.push(`skipped ${k.path}: unsupported ${k.reason}`);
   return lines.join("\n");
+}
+
+const shape = (xs: readonly number[]) => `(${xs.join(", ")})`;
+
+function planText(job: JobSpec, plan: Plan): string {
+  const e = plan.estimates;
+  const rows = plan.arrays.map((a) => [a.path, shape(a.shape), shape(a.chunks), shape(a.block), String(a.tasks), String(a.objects),
+    a.readAmplification.toFixed(2), formatBytes(a.peakTaskBytes)]);
+  const head = ["array", "shape", "chunks", "task block", "tasks", "objects", "read amp.", "peak/task"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i >= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ");
+  const what = job.append ? `append to ${job.store} from ${job.concatDim} = ${job.append.oldLength}` : `${job.store}`;
+  return [
+    `plan for ${what} (Zarr v${job.zarrFormat}, ${job.codec}), ${job.inputs.length} input file(s)${job.concatDim ? ` along ${job.concatDim}` : ""}`,
+    "", fmt(head), ...rows.map(fmt), "",
+    `${e.tasks} tasks writing ${e.objects} objects; decode ${formatBytes(e.bytesRead)} (read amplification ${e.readAmplification.toFixed(2)}), ` +
+      `write ${formatBytes(e.bytesWritten)} before compression; peak ${formatBytes(e.peakTaskBytes)} per task ` +
+      `(budget ${formatBytes(e.maxMem)} per worker)`,
+  ].join("\n");
+}
+
+interface ConvertFlags {
+  out: string; zarrFormat: string; codec: CodecName; level?: number; chunks?: string; variables?: string[];
+  concatDim?: string; skipUnsupported?: boolean; overwrite?: boolean; json?: boolean; maxMem?: string;
+  workers?: number; executor?: string; resume?: boolean; append?: boolean; quiet?: boolean;
+}
+
+function convertOptions(o: ConvertFlags): ConvertOptions {
+  return {
+    out: o.out, zarrFormat: Number(o.zarrFormat) as 2 | 3, codec: o.codec,
+    ...(o.level !== undefined && { level: o.level }),
+    ...(o.chunks && { chunks: parseChunkSpec(o.chunks) }),
+    ...(o.variables && { variables: o.variables }),
+    ...(o.concatDim && { concatDim: o.concatDim }),
+    ...(o.maxMem && { maxMem: parseBytes(o.maxMem) }),
+    ...(o.workers !== undefined && { workers: o.workers }),
+    ...(o.executor && { executor: o.executor as ConvertOptions["executor"] }),
+    skipUnsupported: !!o.skipUnsupported, overwrite: !!o.overwrite, resume: !!o.resume, append: !!o.append,
+  };
+}
+
+/** The options convert and plan share. */
+function conversionOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption("-o, --out <store>", "output Zarr store (a directory)")
+    .addOption(new Option("--zarr-format <n>", "Zarr format").choices(["2", "3"]).default("3"))
+    .addOption(new Option("--codec <name>", "chunk compression").choices(CODEC_NAMES as string[]).default("zstd"))
+    .option("--level <n>", "compression level (zstd default 3, gzip and blosc 5)", intArg("--level"))
+    .option("--chunks <dim=n,...>", "target chunk sizes by dimension, e.g. time=1080,lat=90,lon=90 (-1: whole dimension)")
+    .option("--variables <a,b,...>", "convert only these variables (their coordinates come along)", listArg)
+    .addOption(concatDimOption())
+    .option("--skip-unsupported", "leave out variables whose type Zarr cannot hold (listed in the summary) instead of refusing")
+    .option("--max-mem <size>", "memory budget per worker, e.g. 1GiB, 512MB (default 1GiB)")
+    .option("--workers <n>", "tasks at once (default: CPUs, at most 4)", intArg("--workers"))
+    .addOption(new Option("--executor <name>", "where tasks run (auto: inline for small jobs, else threads)").choices(["auto", ...EXECUTOR_NAMES]).default("auto"))
+    .option("--append", "append the inputs to the existing store at --out, along its concat dimension")
+    .option("--json", "print the result as JSON");
 }
 
 export function buildProgram(): Command {
@@ -56,32 +120,29 @@ export function buildProgram(): Command {
       output(o.json, r, () => formatInspect(r));
     });
 
-  program.command("convert")
+  conversionOptions(program.command("plan")
+    .description("Show what convert would do, without writing: tasks, objects, bytes, memory, read amplification")
+    .argument("<input...>", "NetCDF-3 or NetCDF-4/HDF5 files"))
+    .action(async (inputs: string[], o: ConvertFlags) => {
+      const { job, plan, skipped } = await planConversion(inputs, convertOptions(o));
+      output(o.json, { job, estimates: plan.estimates, arrays: plan.arrays, skipped }, () => planText(job, plan));
+    });
+
+  conversionOptions(program.command("convert")
     .description("Convert NetCDF file(s) into one Zarr store (several files are concatenated along the record dimension)")
-    .argument("<input...>", "NetCDF-3 or NetCDF-4/HDF5 files")
-    .requiredOption("-o, --out <store>", "output Zarr store (a directory)")
-    .addOption(new Option("--zarr-format <n>", "Zarr format").choices(["2", "3"]).default("3"))
-    .addOption(new Option("--codec <name>", "chunk compression").choices(CODEC_NAMES as string[]).default("zstd"))
-    .option("--level <n>", "compression level (zstd default 3, gzip and blosc 5)", intArg("--level"))
-    .option("--chunks <dim=n,...>", "target chunk sizes by dimension, e.g. time=1080,lat=90,lon=90 (-1: whole dimension)")
-    .option("--variables <a,b,...>", "convert only these variables (their coordinates come along)", listArg)
-    .addOption(concatDimOption())
-    .option("--skip-unsupported", "leave out variables whose type Zarr cannot hold (listed in the summary) instead of refusing")
+    .argument("<input...>", "NetCDF-3 or NetCDF-4/HDF5 files"))
     .option("--overwrite", "replace an existing Zarr store at --out")
-    .option("--json", "print the summary as JSON")
-    .action(async (inputs: string[], o: {
-      out: string; zarrFormat: string; codec: CodecName; level?: number; chunks?: string; variables?: string[];
-      concatDim?: string; skipUnsupported?: boolean; overwrite?: boolean; json?: boolean;
-    }) => {
-      const summary = await convert(inputs, {
-        out: o.out, zarrFormat: Number(o.zarrFormat) as 2 | 3, codec: o.codec,
-        ...(o.level !== undefined && { level: o.level }),
-        ...(o.chunks && { chunks: parseChunkSpec(o.chunks) }),
-        ...(o.variables && { variables: o.variables }),
-        ...(o.concatDim && { concatDim: o.concatDim }),
-        skipUnsupported: !!o.skipUnsupported, overwrite: !!o.overwrite,
-      });
-      output(o.json, summary, () => summaryText(summary));
+    .option("--resume", "continue an interrupted run on --out (same inputs and options), skipping finished tasks")
+    .option("-q, --quiet", "no progress output")
+    .action(async (inputs: string[], o: ConvertFlags) => {
+      const view = o.quiet || o.json ? undefined : await progressView();
+      try {
+        const summary = await convert(inputs, { ...convertOptions(o), ...(view && { onProgress: (p) => view.update(p) }) });
+        view?.stop();
+        output(o.json, summary, () => summaryText(summary));
+      } finally {
+        view?.stop();
+      }
     });
 
   program.command("verify")

@@ -7,7 +7,8 @@
  * average ("read amplification") factorises too: amp = Π_axis amp_axis(block_axis). The planner
  * picks, per axis, a block size (a multiple of the target chunk) that minimises amplification while
  * the task's memory — the block, plus the source chunk being decoded, plus chunks being encoded —
- * stays within the budget; among equals, the smallest blocks (more, lighter tasks).
+ * stays within the budget; among equals, blocks nearest to TASK_TARGET_BYTES from below (enough work
+ * per task to amortise its overhead, small enough to keep workers busy), else the smallest.
  *
  * Guarantees (tested as properties): every target chunk is written by exactly one task; every task's
  * estimated memory is within the budget; the reported amplification is what the blocks imply.
@@ -26,6 +27,8 @@ export interface PlanOptions {
  * a second core); 1 when memory is tight. */
 export const ENCODE_CONCURRENCY = 2;
 const MAX_CANDIDATES = 24;
+/** Preferred task size when amplification does not decide. */
+export const TASK_TARGET_BYTES = 64 * 2 ** 20;
 
 const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
@@ -132,9 +135,11 @@ export function planArray(a: ArrayInput, budget: number): { plan: ArrayPlan; tas
       const encoders = taskMemory(a, block, ENCODE_CONCURRENCY) <= budget ? ENCODE_CONCURRENCY : 1;
       const mem = taskMemory(a, block, encoders);
       if (mem > budget) return;
-      // Least amplification, then most encoders, then the smallest block.
+      // Least amplification, then most encoders, then closest to the task target (from below).
+      const target = Math.min(budget, TASK_TARGET_BYTES);
+      const rank = (x: number) => (x <= target ? target - x : target + x);
       const better = !best || ampSoFar < best.amp - 1e-9 || (Math.abs(ampSoFar - best.amp) <= 1e-9 &&
-        (encoders > best.encoders || (encoders === best.encoders && mem < best.mem)));
+        (encoders > best.encoders || (encoders === best.encoders && rank(mem) < rank(best.mem))));
       if (better) best = { m: m.slice(), amp: ampSoFar, mem, encoders };
       return;
     }

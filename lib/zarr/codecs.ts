@@ -21,6 +21,13 @@ export interface Compressor {
 }
 
 const u8 = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+/**
+ * Output buffer size for one-shot node:zlib calls: the whole (bound of the) result at once. With the
+ * default 16 KiB, a 2 MiB chunk takes ~100 thread-pool round trips; native zstd then ran at 111 MB/s
+ * instead of 253 MB/s (Node 24, one core, measured).
+ */
+const oneShot = (n: number) => Math.max(64 * 1024, n + (n >> 8) + 1024);
 const gzipAsync = promisify(zlib.gzip);
 
 interface NativeZstd {
@@ -36,7 +43,7 @@ async function zstdEncoder(level: number): Promise<(b: Uint8Array) => Promise<Ui
     const compress = promisify(z.zstdCompress);
     const params = { [z.constants["ZSTD_c_compressionLevel"]!]: level, [z.constants["ZSTD_c_contentSizeFlag"]!]: 1 };
     // pledgedSrcSize puts the content size in the frame header; numcodecs < 0.13 cannot decode without it.
-    return async (b) => u8(await compress(b, { params, pledgedSrcSize: b.byteLength }));
+    return async (b) => u8(await compress(b, { params, pledgedSrcSize: b.byteLength, chunkSize: oneShot(b.byteLength) }));
   }
   const Zstd = (await import("numcodecs/zstd")).default;
   const codec = Zstd.fromConfig({ level, id: "zstd" });
@@ -62,7 +69,7 @@ export async function makeCompressor(name: CodecName, level?: number): Promise<C
       if (lv < 0 || lv > 9) throw new ConvertError("Usage", `gzip level must be between 0 and 9, got ${lv}`);
       return {
         name, level: lv,
-        encode: async (b) => u8(await gzipAsync(b, { level: lv })),
+        encode: async (b) => u8(await gzipAsync(b, { level: lv, chunkSize: oneShot(b.byteLength) })),
         v2: () => ({ id: "gzip", level: lv }),
         v3: () => ({ name: "gzip", configuration: { level: lv } }),
       };

@@ -22,7 +22,7 @@ export function encodeJson(value: unknown, nonFinite: NonFiniteStyle = "string")
       return v;
     },
     2,
-  );
+  ) ?? "null"; // JSON.stringify(undefined) is undefined
   const quoted = JSON.stringify(tag).slice(1, -1);
   const spliced = text.replace(new RegExp(`"${quoted.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}([^"]*)"`, "g"), "$1");
   // ASCII-only, like zarr-python's own writer: zarr-python 2 decodes some documents as ASCII.

@@ -1,0 +1,103 @@
+/**
+ * Executors: the dispatcher's retry and failure policy, and the same conversion through inline,
+ * threads and process giving byte-identical stores.
+ */
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { convert } from "../lib/convert.js";
+import { ConvertError, isConvertError } from "../lib/errors.js";
+import { dispatch, toWire } from "../lib/exec/dispatch.js";
+import { createExecutor, EXECUTOR_NAMES } from "../lib/exec/registry.js";
+import type { TaskSpec } from "../lib/plan/types.js";
+import { verify } from "../lib/verify.js";
+import { PYTHON_MISSING, pythonTool, tempDir } from "./helpers.js";
+import { storeDifferences } from "./store-compare.js";
+
+const task = (id: number): TaskSpec => ({ id, array: "/x", start: [id], count: [1] });
+const ok = (id: number) => ({ ok: true as const, outcome: { id, chunksWritten: 1, chunksEmpty: 0, bytesWritten: 1, bytesRead: 1 } });
+
+describe("dispatch", () => {
+  test("a failure that may pass is retried, and the run goes on", async () => {
+    const seen = new Map<number, number>();
+    const outcomes = await dispatch([task(0), task(1), task(2)], async (t) => {
+      const n = (seen.get(t.id) ?? 0) + 1;
+      seen.set(t.id, n);
+      if (t.id === 1 && n < 3) return { ok: false, error: { message: "worker exited with code 137", retryable: true } };
+      return ok(t.id);
+    }, { workers: 2 });
+    assert.deepEqual(outcomes.map((o) => o.id).sort(), [0, 1, 2]);
+    assert.equal(seen.get(1), 3);
+  });
+
+  test("after the last attempt the run fails, naming the task, the file and the cause", async () => {
+    let calls = 0;
+    await assert.rejects(
+      dispatch([task(0), task(7)], async (t) => {
+        calls++;
+        if (t.id === 7) return { ok: false, error: { tag: "Unreadable", message: "EIO: i/o error, read", path: "/data/day7.nc", retryable: true } };
+        return ok(t.id);
+      }, { workers: 1, attempts: 3 }),
+      (e) => isConvertError(e, "Unreadable") && e.path === "/data/day7.nc" &&
+        e.message === "task 7 (/x[7:8]) failed after 3 attempts: EIO: i/o error, read",
+    );
+    assert.equal(calls, 4);
+  });
+
+  test("bad data is not retried", async () => {
+    let calls = 0;
+    const wire = toWire(new ConvertError("Corrupt", "cannot read variable /x: filter returned failure", "/f.nc"));
+    assert.equal(wire.retryable, false);
+    await assert.rejects(dispatch([task(3)], async () => (calls++, { ok: false, error: wire }), { workers: 1 }),
+      /^ConvertError: task 3 \(\/x\[3:4\]\) failed: cannot read variable \/x: filter returned failure$/);
+    assert.equal(calls, 1);
+  });
+
+  test("a worker that throws (crashed) counts as a retryable failure", async () => {
+    let calls = 0;
+    const out = await dispatch([task(0)], async () => {
+      if (++calls === 1) throw new Error("Worker terminated unexpectedly");
+      return ok(0);
+    }, { workers: 1 });
+    assert.equal(out.length, 1);
+  });
+
+  test("every registered executor name can be created", async () => {
+    for (const name of EXECUTOR_NAMES) {
+      const ex = await createExecutor(name);
+      assert.equal(ex.name, name);
+      await ex.close();
+    }
+    await assert.rejects(createExecutor("pywren"), /unknown executor pywren \(choose inline, threads, process\)/);
+  });
+});
+
+describe("executors give byte-identical stores", { skip: PYTHON_MISSING }, () => {
+  const tmp = tempDir("exec");
+  let days: string[] = [];
+  before(() => {
+    const dir = join(tmp.dir, "days");
+    pythonTool("make_daily_archive.py", [dir, "--days", "4", "--nlat", "37", "--nlon", "48"]);
+    days = readdirSync(dir).sort().map((f) => join(dir, f));
+  });
+  after(() => tmp.cleanup());
+
+  for (const format of [2, 3] as const) {
+    test(`inline, threads and process (Zarr v${format}, chunks straddling source chunks, small budget)`, async () => {
+      const stores: string[] = [];
+      for (const executor of EXECUTOR_NAMES) {
+        const out = join(tmp.dir, `${executor}.v${format}.zarr`);
+        // time=36 straddles the 24-hour files; 4 MB forces several tasks and some re-decoding.
+        const s = await convert(days, { out, zarrFormat: format, executor, workers: 2, chunks: { time: 36, lat: 10, lon: 16 }, maxMem: 600_000 });
+        assert.equal(s.executor, executor);
+        assert.ok(s.tasks > 4, `several tasks (${s.tasks})`);
+        stores.push(out);
+      }
+      assert.deepEqual(storeDifferences(stores[0]!, stores[1]!), []);
+      assert.deepEqual(storeDifferences(stores[0]!, stores[2]!), []);
+      const r = await verify(days, stores[2]!);
+      assert.equal(r.values, 96 * 37 * 48 * 2 + 96 + 37 + 48);
+    });
+  }
+});

@@ -1,0 +1,134 @@
+/**
+ * A store's life: killed at any point and resumed, it ends byte-identical to an uninterrupted run;
+ * a second writer is refused; appending files equals converting them all at once, and appending the
+ * same files twice is refused.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ROOT, PYTHON_MISSING, cli, pythonTool, tempDir } from "./helpers.js";
+import { storeDifferences } from "./store-compare.js";
+
+const BIN = join(ROOT, "bin/convert-to-zarr");
+
+/** Starts the CLI in the background. */
+function start(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+  return { child, done, stderr: () => stderr };
+}
+
+describe("store lifecycle", { skip: PYTHON_MISSING }, () => {
+  const tmp = tempDir("lifecycle");
+  let days: string[] = [];
+  before(() => {
+    const dir = join(tmp.dir, "days");
+    pythonTool("make_daily_archive.py", [dir, "--days", "8", "--nlat", "91", "--nlon", "144"]);
+    days = readdirSync(dir).sort().map((f) => join(dir, f));
+  });
+  after(() => tmp.cleanup());
+
+  // Small tasks (8 MiB budget) so a kill lands between many completion records.
+  const OPTS = ["--chunks", "time=48,lat=30,lon=36", "--max-mem", "8MiB", "--executor", "inline", "-q"];
+
+  for (const format of ["3", "2"]) {
+    test(`SIGKILL at any point, then --resume: byte-identical to an uninterrupted run (v${format})`, async () => {
+      const reference = join(tmp.dir, `reference.v${format}.zarr`);
+      const r = cli(["convert", ...days, "-o", reference, "--zarr-format", format, ...OPTS]);
+      assert.equal(r.status, 0, r.stderr);
+      let interrupted = 0;
+      for (const delay of [250, 400, 550, 700, 850, 1000, 1300]) {
+        const out = join(tmp.dir, `killed-${format}-${delay}.zarr`);
+        const run = start(["convert", ...days, "-o", out, "--zarr-format", format, ...OPTS]);
+        await sleep(delay);
+        run.child.kill("SIGKILL");
+        await run.done;
+        if (existsSync(join(out, ".convert-to-zarr-in-progress"))) {
+          interrupted++;
+          const refused = cli(["convert", ...days, "-o", out, "--zarr-format", format, ...OPTS]);
+          assert.equal(refused.status, 1);
+          assert.match(refused.stderr, /incomplete store from an interrupted run; use --resume to continue or --overwrite to start over/);
+        }
+        const resumed = cli(["convert", ...days, "-o", out, "--zarr-format", format, ...OPTS, "--resume"]);
+        assert.equal(resumed.status, 0, `killed after ${delay} ms: ${resumed.stderr}`);
+        assert.deepEqual(storeDifferences(reference, out), [], `killed after ${delay} ms`);
+      }
+      assert.ok(interrupted >= 3, `only ${interrupted} kills landed mid-run`);
+    });
+  }
+
+  test("--resume with other options is refused; --resume on a complete store does nothing", () => {
+    const out = join(tmp.dir, "resume-options.zarr");
+    assert.equal(cli(["convert", ...days, "-o", out, ...OPTS]).status, 0);
+    const again = cli(["convert", ...days, "-o", out, ...OPTS, "--resume"]);
+    assert.equal(again.status, 0);
+    assert.match(again.stdout, /is already complete; nothing to do/);
+  });
+
+  test("a second writer is refused while the first holds the lock", async () => {
+    const out = join(tmp.dir, "concurrent.zarr");
+    // gzip -9 makes the first writer slow enough to still hold the lock while the others try.
+    const first = start(["convert", ...days, "-o", out, ...OPTS, "--codec", "gzip", "--level", "9"]);
+    while (!existsSync(join(out, ".convert-to-zarr", "lock"))) await sleep(10);
+    const others = await Promise.all([[], ["--overwrite"], ["--resume"]].map(async (extra) => {
+      const r = start(["convert", ...days, "-o", out, ...OPTS, "--codec", "gzip", "--level", "9", ...extra]);
+      return { code: await r.done, stderr: r.stderr() };
+    }));
+    assert.ok(existsSync(join(out, ".convert-to-zarr", "lock")), "the first writer was still running");
+    for (const second of others) {
+      assert.equal(second.code, 1, second.stderr);
+      assert.match(second.stderr, new RegExp(`concurrent\\.zarr: store is being written by [^:]+:${first.child.pid} since \\d{4}-`));
+    }
+    assert.equal(await first.done, 0, first.stderr());
+    assert.equal(cli(["verify", ...days, out]).status, 0);
+  });
+
+  test("two writers starting together: exactly one wins", async () => {
+    const out = join(tmp.dir, "race.zarr");
+    const a = start(["convert", ...days, "-o", out, ...OPTS]);
+    const b = start(["convert", ...days, "-o", out, ...OPTS]);
+    const codes = [await a.done, await b.done].sort();
+    assert.deepEqual(codes, [0, 1], a.stderr() + b.stderr());
+    assert.match(a.stderr() + b.stderr(), /store is being written by|output already exists/);
+    assert.equal(cli(["verify", ...days, out]).status, 0);
+  });
+
+  for (const format of ["3", "2"]) {
+    test(`append equals converting all files at once, and the same files twice are refused (v${format})`, () => {
+      const chunks = ["--chunks", "time=36,lat=30,lon=36", "--zarr-format", format, "-q"];
+      const all = join(tmp.dir, `all.v${format}.zarr`), grown = join(tmp.dir, `grown.v${format}.zarr`);
+      assert.equal(cli(["convert", ...days, "-o", all, ...chunks]).status, 0);
+      assert.equal(cli(["convert", ...days.slice(0, 5), "-o", grown, ...chunks]).status, 0); // 120 rows: a partial chunk
+      const app = cli(["convert", ...days.slice(5), "-o", grown, "--append", "-q"]);
+      assert.equal(app.status, 0, app.stderr);
+      assert.match(app.stdout, /^appended to .*grown\.v\d\.zarr/);
+      assert.deepEqual(storeDifferences(all, grown), []);
+      assert.equal(cli(["verify", ...days, grown]).status, 0);
+
+      const twice = cli(["convert", ...days.slice(5), "-o", grown, "--append"]);
+      assert.equal(twice.status, 1);
+      assert.match(twice.stderr, /does not match the store .*: time starts at 120, not after the store's last time 191 \(already appended\?\)$/m);
+      assert.deepEqual(storeDifferences(all, grown), [], "a refused append changes nothing");
+    });
+  }
+
+  test("an append whose files do not match the store is refused, naming the difference", () => {
+    const out = join(tmp.dir, "mismatch.zarr");
+    assert.equal(cli(["convert", ...days.slice(0, 2), "-o", out, "-q"]).status, 0);
+    const other = join(tmp.dir, "other");
+    pythonTool("make_daily_archive.py", [other, "--days", "1", "--nlat", "91", "--nlon", "144", "--start", "2021-01-03", "--lat0", "-89", "--units", "hours since 2021-01-01 00:00:00"]);
+    const r = cli(["convert", join(other, readdirSync(other)[0]!), "-o", out, "--append"]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /does not match the store .*mismatch\.zarr: variable \/lat: value differs at \[0\]: file -89, store -90$/m);
+    const units = join(tmp.dir, "units");
+    pythonTool("make_daily_archive.py", [units, "--days", "1", "--nlat", "91", "--nlon", "144", "--start", "2021-01-03"]);
+    const u = cli(["convert", join(units, readdirSync(units)[0]!), "-o", out, "--append"]);
+    assert.equal(u.status, 1);
+    assert.match(u.stderr, /variable \/time attribute units is "hours since 2021-01-03 00:00:00", the store has "hours since 2021-01-01 00:00:00"$/m);
+  });
+});
