@@ -7,7 +7,7 @@ import { ConvertError } from "./errors.js";
 import {
   allocate, getAttr, product, walkGroups, walkVariables, type ArrayData, type Dataset, type Variable,
 } from "./model.js";
-import { openSource } from "./source/open.js";
+import { openSource, openSourceSync } from "./source/open.js";
 import type { SourceAxis } from "./plan/types.js";
 import { copyRegion } from "./source/region.js";
 import type { SourceFile } from "./source/types.js";
@@ -36,6 +36,12 @@ function fileAxes(v: Variable): SourceAxis[] {
 
 export interface CollectionOptions {
   concatDim?: string;
+  /**
+   * The files were already checked and ordered (by the main thread of a job): skip the checks, and
+   * with `lengths` (each file's length along the concat dimension) open files only when first read.
+   * Workers use this, so a task opens just the files it touches.
+   */
+  trusted?: { lengths?: number[] };
 }
 
 /** Attributes that change how values decode: files must agree on them or the store would lie. */
@@ -45,9 +51,14 @@ export async function openCollection(paths: readonly string[], opts: CollectionO
   if (paths.length === 0) throw new ConvertError("Usage", "no input files");
   const files: SourceFile[] = [];
   try {
-    for (const p of paths) files.push(await openSource(p));
-    if (files.length === 1 && !opts.concatDim) return single(files[0]!);
-    return merge(files, opts.concatDim);
+    const lazy = opts.trusted?.lengths && opts.trusted.lengths.length === paths.length;
+    for (const [i, p] of paths.entries()) files.push(lazy && i > 0 ? lazySource(p, files[0]!) : await openSource(p));
+    const c = files.length === 1 && !opts.concatDim
+      ? single(files[0]!)
+      : merge(files, opts.concatDim, opts.trusted ? { lengths: opts.trusted.lengths } : undefined);
+    // Closing twice is harmless (h5wasm would throw on a closed file).
+    let open = true;
+    return { ...c, close: () => { if (open) { open = false; c.close(); } } };
   } catch (e) {
     for (const f of files) f.close();
     throw e;
@@ -111,7 +122,24 @@ function compareStructure(first: SourceFile, other: SourceFile, dim: string): vo
   });
 }
 
-function merge(files: SourceFile[], requested: string | undefined): Collection {
+/**
+ * A file of a trusted collection, opened on first read. Until then it answers with the first file's
+ * metadata (the main thread checked that all files agree), which is all a worker needs to plan reads.
+ */
+function lazySource(path: string, like: SourceFile): SourceFile {
+  let real: SourceFile | undefined;
+  return {
+    path,
+    get dataset() { return real?.dataset ?? like.dataset; },
+    read(varPath, start, count) {
+      real ??= openSourceSync(path, like.dataset);
+      return real.read(varPath, start, count);
+    },
+    close() { real?.close(); },
+  };
+}
+
+function merge(files: SourceFile[], requested: string | undefined, trusted?: { lengths?: number[] | undefined }): Collection {
   const root0 = files[0]!.dataset.root;
   const dim = requested ?? root0.dims.find((d) => d.unlimited)?.name;
   if (!dim) throw new ConvertError("Usage", "no unlimited dimension to concatenate along; pass --concat-dim NAME", files[0]!.path);
@@ -120,9 +148,9 @@ function merge(files: SourceFile[], requested: string | undefined): Collection {
       throw new ConvertError("Mismatch", `has no dimension ${dim} to concatenate along`, f.path);
     }
   }
-  for (const f of files.slice(1)) compareStructure(files[0]!, f, dim);
-  const ordered = orderByCoordinate(files, dim);
-  const lengths = ordered.map((f) => f.dataset.root.dims.find((d) => d.name === dim)!.size);
+  if (!trusted) for (const f of files.slice(1)) compareStructure(files[0]!, f, dim);
+  const ordered = trusted ? files : orderByCoordinate(files, dim);
+  const lengths = trusted?.lengths ?? ordered.map((f) => f.dataset.root.dims.find((d) => d.name === dim)!.size);
   const offsets = lengths.map((_, i) => lengths.slice(0, i).reduce((a, b) => a + b, 0));
   const total = lengths.reduce((a, b) => a + b, 0);
 

@@ -9,7 +9,7 @@ import { openCollection, type Collection } from "./collection.js";
 import { ConvertError } from "./errors.js";
 import { createExecutor } from "./exec/registry.js";
 import type { ExecutorName } from "./exec/types.js";
-import { buildEncodings, jobId, JOB_KEY, openStore, STATE_PREFIX } from "./exec/job.js";
+import { buildEncodings, jobId, JOB_KEY, lazyLengths, openStore, primed, primeJob, STATE_PREFIX } from "./exec/job.js";
 import type { TaskOutcome } from "./exec/task.js";
 import { acquireLock, readLock } from "./store/lock.js";
 import { itemSize, walkGroups, walkVariables, type Variable } from "./model.js";
@@ -167,8 +167,9 @@ export async function prepareJob(inputs: string[], opts: ConvertOptions): Promis
     const unlimited = new Set([...walkGroups(ds.root)].flatMap((g) => g.dims.filter((d) => d.unlimited).map((d) => d.name)));
     const chunks: Record<string, number[]> = {};
     for (const v of chosen) if (!v.unsupported) chunks[v.path] = chooseChunks(v, opts.chunks ?? {}, unlimited);
+    const lengths = lazyLengths(collection);
     const spec: Omit<JobSpec, "id"> = {
-      inputs: collection.files.map((f) => f.path), concatDim: collection.concatDim ?? null, store: resolve(opts.out),
+      inputs: collection.files.map((f) => f.path), ...(lengths && { lengths }), concatDim: collection.concatDim ?? null, store: resolve(opts.out),
       zarrFormat: format, codec: opts.codec ?? "zstd", level: opts.level ?? null, chunks, skipUnsupported: !!opts.skipUnsupported,
     };
     const job: JobSpec = { id: jobId({ ...spec, store: "" }), ...spec };
@@ -343,6 +344,9 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
       });
     };
     report();
+    // Inline tasks reuse the files the main thread opened; workers open their own.
+    if (executorName === "inline") primeJob({ job: prep.job, collection: prep.collection, store, encodings: prep.encodings });
+    else prep.collection.close();
     const executor = await createExecutor(executorName);
     let outcomes: TaskOutcome[];
     try {
@@ -357,6 +361,7 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
         },
       });
     } finally {
+      primed.delete(prep.job.id);
       await executor.close();
     }
     await finish(store, meta, prep);

@@ -39,10 +39,13 @@ describe("store lifecycle", { skip: PYTHON_MISSING }, () => {
   for (const format of ["3", "2"]) {
     test(`SIGKILL at any point, then --resume: byte-identical to an uninterrupted run (v${format})`, async () => {
       const reference = join(tmp.dir, `reference.v${format}.zarr`);
+      const t0 = performance.now();
       const r = cli(["convert", ...days, "-o", reference, "--zarr-format", format, ...OPTS]);
+      const duration = performance.now() - t0;
       assert.equal(r.status, 0, r.stderr);
       let interrupted = 0;
-      for (const delay of [250, 400, 550, 700, 850, 1000, 1300]) {
+      // Kill points spread over an uninterrupted run's duration, whatever this machine's speed.
+      for (const delay of [0.1, 0.25, 0.4, 0.55, 0.7, 0.8, 0.9, 0.97].map((f) => Math.round(f * duration))) {
         const out = join(tmp.dir, `killed-${format}-${delay}.zarr`);
         const run = start(["convert", ...days, "-o", out, "--zarr-format", format, ...OPTS]);
         await sleep(delay);

@@ -4,7 +4,7 @@
 # xarray + zarr-python 2 + netCDF4-python + h5py, dask (xarray.open_zarr uses it), nccopy/ncgen.
 set -euo pipefail
 
-PACKAGES=(python3-xarray python3-zarr python3-netcdf4 python3-h5py python3-dask netcdf-bin)
+PACKAGES=(python3-xarray python3-zarr python3-netcdf4 python3-h5py python3-dask netcdf-bin time)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

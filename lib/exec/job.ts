@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { openCollection, type Collection } from "../collection.js";
 import { ConvertError } from "../errors.js";
-import { findVariable, type Variable } from "../model.js";
+import { findVariable, walkVariables, type Variable } from "../model.js";
 import { FsStore } from "../store/fs.js";
 import type { Store } from "../store/types.js";
 import { makeCompressor } from "../zarr/codecs.js";
@@ -57,7 +57,11 @@ export async function buildEncodings(collection: Collection, job: JobSpec): Prom
 }
 
 export async function openJob(job: JobSpec): Promise<JobContext> {
-  const collection = await openCollection(job.inputs, job.concatDim ? { concatDim: job.concatDim } : {});
+  // The main thread checked and ordered the files: workers trust that and open files as tasks need them.
+  const collection = await openCollection(job.inputs, {
+    ...(job.concatDim && { concatDim: job.concatDim }),
+    trusted: job.lengths ? { lengths: job.lengths } : {},
+  });
   try {
     return { job, collection, store: openStore(job.store), encodings: await buildEncodings(collection, job) };
   } catch (e) {
@@ -65,3 +69,20 @@ export async function openJob(job: JobSpec): Promise<JobContext> {
     throw e;
   }
 }
+
+/** Each file's length along the concat dimension, if every file chunks every variable alike (else undefined). */
+export function lazyLengths(collection: Collection): number[] | undefined {
+  const dim = collection.concatDim;
+  if (!dim || collection.files.length < 2) return undefined;
+  const chunking = (f: Collection["files"][number]) =>
+    JSON.stringify([...walkVariables(f.dataset.root)].map((v) => [v.path, v.sourceChunks]));
+  const first = chunking(collection.files[0]!);
+  if (!collection.files.every((f) => chunking(f) === first)) return undefined;
+  return collection.files.map((f) => f.dataset.root.dims.find((d) => d.name === dim)?.size ?? 0);
+}
+
+/** Lets the inline executor reuse the collection the main thread already opened. */
+export function primeJob(ctx: JobContext): void {
+  primed.set(ctx.job.id, ctx);
+}
+export const primed = new Map<string, JobContext>();

@@ -12,7 +12,7 @@ import { filled, isAllFill, rawChunkBytes, readStored } from "../zarr/chunk.js";
 import { chunkKey, type ArrayEncoding } from "../zarr/encoding.js";
 import { jsonBytes } from "../zarr/json.js";
 import type { JobSpec, SourceAxis, TaskSpec } from "../plan/types.js";
-import { doneKey, openJob, type JobContext } from "./job.js";
+import { doneKey, openJob, primed, type JobContext } from "./job.js";
 
 export interface TaskOutcome {
   id: number;
@@ -28,6 +28,8 @@ export interface TaskOutcome {
 let current: { id: string; ctx: Promise<JobContext> } | undefined;
 
 async function contextFor(job: JobSpec): Promise<JobContext> {
+  const ready = primed.get(job.id);
+  if (ready) return ready;
   if (current?.id !== job.id) {
     const previous = current;
     current = { id: job.id, ctx: openJob(job) };
@@ -97,6 +99,12 @@ async function prefillFromStore(ctx: JobContext, e: ArrayEncoding, task: TaskSpe
   }
 }
 
+/** Fills every element of `a` with the single value in `one`. */
+function fillWith(a: ArrayData, one: ArrayData) {
+  if (Array.isArray(a)) a.fill((one as string[])[0]!);
+  else (a as unknown as { fill(v: unknown): void }).fill((one as unknown as unknown[])[0]);
+}
+
 export async function runTask(job: JobSpec, task: TaskSpec): Promise<TaskOutcome> {
   const ctx = await contextFor(job);
   const e = ctx.encodings.get(task.array);
@@ -131,27 +139,36 @@ export async function runTask(job: JobSpec, task: TaskSpec): Promise<TaskOutcome
     for (let c = Math.floor(task.start[i]! / e.chunks[i]!); c * e.chunks[i]! < task.start[i]! + task.count[i]!; c++) out.push(c);
     return out;
   });
-  const limit = pLimit(Math.max(1, task.encoders ?? 1));
+  // One chunk buffer per encoder slot, reused: allocating (and zeroing) a fresh one per chunk cost
+  // more than the copy itself. Slots are handed out and returned around each encode.
+  const slots = Math.max(1, task.encoders ?? 1);
+  const free = Array.from({ length: slots }, () => allocate(e.dtype, product(e.chunks)));
+  const limit = pLimit(slots);
   const writes: Promise<void>[] = [];
   // (A 0-d array has one cell and one chunk: the cartesian product of no axes is one empty tuple.)
   for (const coords of cartesian(chunkLists)) {
-    const start = coords.map((c, i) => c * e.chunks[i]!);
-    const valid = start.map((s, i) => Math.min(e.chunks[i]!, e.shape[i]! - s));
-    const full = valid.every((n, i) => n === e.chunks[i]);
-    const chunk = full ? allocate(e.dtype, product(e.chunks)) : filled(e, product(e.chunks));
-    copyOut(chunk, e.chunks, start.map(() => 0), block, task.count, start.map((s, i) => s - task.start[i]!), valid);
-    const key = chunkKey(e, coords);
     writes.push(limit(async () => {
-      if (isAllFill(chunk, e.fill, e.dtype)) {
-        outcome.chunksEmpty++;
-        // An append or a resumed run may find an older object under this key.
-        if (job.append) await ctx.store.delete(key);
-        return;
+      const chunk = free.pop()!;
+      try {
+        const start = coords.map((c, i) => c * e.chunks[i]!);
+        const valid = start.map((s, i) => Math.min(e.chunks[i]!, e.shape[i]! - s));
+        // Edge chunks are padded with the fill value, as zarr-python pads them.
+        if (!valid.every((n, i) => n === e.chunks[i])) fillWith(chunk, filled(e, 1));
+        copyOut(chunk, e.chunks, start.map(() => 0), block, task.count, start.map((s, i) => s - task.start[i]!), valid);
+        const key = chunkKey(e, coords);
+        if (isAllFill(chunk, e.fill, e.dtype)) {
+          outcome.chunksEmpty++;
+          // An append or a resumed run may find an older object under this key.
+          if (job.append) await ctx.store.delete(key);
+          return;
+        }
+        const bytes = await e.compressor.encode(rawChunkBytes(chunk));
+        await ctx.store.set(key, bytes);
+        outcome.chunksWritten++;
+        outcome.bytesWritten += bytes.byteLength;
+      } finally {
+        free.push(chunk);
       }
-      const bytes = await e.compressor.encode(rawChunkBytes(chunk));
-      await ctx.store.set(key, bytes);
-      outcome.chunksWritten++;
-      outcome.bytesWritten += bytes.byteLength;
     }));
   }
   await Promise.all(writes);

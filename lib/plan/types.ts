@@ -82,6 +82,8 @@ export interface JobSpec {
   /** A hash of everything that determines the output. */
   id: string;
   inputs: string[];
+  /** Each input's length along the concat dimension (checked by the main thread), when uniform chunking lets workers open files lazily. */
+  lengths?: number[];
   concatDim: string | null;
   store: string;
   zarrFormat: ZarrFormat;

@@ -83,7 +83,7 @@ export function isAllFill(data: ArrayData, fill: FillValue, dtype: ArrayEncoding
 /** The uncompressed chunk bytes: little-endian values, or vlen-utf8 for strings. */
 export function rawChunkBytes(data: ArrayData): Uint8Array {
   if (Array.isArray(data)) return encodeVlenUtf8(data);
-  // A fresh copy when the view does not span its buffer: some codecs read the whole buffer.
-  const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? view : view.slice();
+  // A view, never a copy; our encoders all honour byteOffset/byteLength. The caller must not reuse
+  // the buffer until the encode has finished (runTask returns a slot only after its write).
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
