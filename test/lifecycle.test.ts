@@ -33,8 +33,9 @@ describe("store lifecycle", { skip: PYTHON_MISSING }, () => {
   });
   after(() => tmp.cleanup());
 
-  // Small tasks (8 MiB budget) so a kill lands between many completion records.
-  const OPTS = ["--chunks", "time=48,lat=30,lon=36", "--max-mem", "8MiB", "--executor", "inline", "-q"];
+  // Small tasks (8 MiB budget) so a kill lands between many completion records; gzip -9 makes the
+  // writing phase long next to process start-up, so most kill points land inside it.
+  const OPTS = ["--chunks", "time=48,lat=30,lon=36", "--max-mem", "8MiB", "--executor", "inline", "-q", "--codec", "gzip", "--level", "9"];
 
   for (const format of ["3", "2"]) {
     test(`SIGKILL at any point, then --resume: byte-identical to an uninterrupted run (v${format})`, async () => {
@@ -75,20 +76,28 @@ describe("store lifecycle", { skip: PYTHON_MISSING }, () => {
 
   test("a second writer is refused while the first holds the lock", async () => {
     const out = join(tmp.dir, "concurrent.zarr");
-    // gzip -9 makes the first writer slow enough to still hold the lock while the others try.
-    const first = start(["convert", ...days, "-o", out, ...OPTS, "--codec", "gzip", "--level", "9"]);
-    while (!existsSync(join(out, ".convert-to-zarr", "lock"))) await sleep(10);
+    // A bigger archive and gzip -9 keep the first writer busy (seconds) while the others try.
+    const bigDir = join(tmp.dir, "big");
+    pythonTool("make_daily_archive.py", [bigDir, "--days", "8", "--nlat", "181", "--nlon", "288"]);
+    const big = readdirSync(bigDir).sort().map((f) => join(bigDir, f));
+    const slow = ["--chunks", "time=48,lat=30,lon=36", "--max-mem", "64MiB", "--executor", "inline", "-q", "--codec", "gzip", "--level", "9"];
+    const first = start(["convert", ...big, "-o", out, ...slow]);
+    let exited = false;
+    void first.done.then(() => (exited = true));
+    while (!existsSync(join(out, ".convert-to-zarr", "lock"))) {
+      assert.ok(!exited, `the first writer ended before taking the lock: ${first.stderr()}`);
+      await sleep(10);
+    }
     const others = await Promise.all([[], ["--overwrite"], ["--resume"]].map(async (extra) => {
-      const r = start(["convert", ...days, "-o", out, ...OPTS, "--codec", "gzip", "--level", "9", ...extra]);
+      const r = start(["convert", ...big, "-o", out, ...slow, ...extra]);
       return { code: await r.done, stderr: r.stderr() };
     }));
-    assert.ok(existsSync(join(out, ".convert-to-zarr", "lock")), "the first writer was still running");
     for (const second of others) {
       assert.equal(second.code, 1, second.stderr);
       assert.match(second.stderr, new RegExp(`concurrent\\.zarr: store is being written by [^:]+:${first.child.pid} since \\d{4}-`));
     }
     assert.equal(await first.done, 0, first.stderr());
-    assert.equal(cli(["verify", ...days, out]).status, 0);
+    assert.equal(cli(["verify", ...big, out]).status, 0);
   });
 
   test("two writers starting together: exactly one wins", async () => {
