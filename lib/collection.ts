@@ -20,6 +20,8 @@ export interface Collection {
   read(varPath: string, start: readonly number[], count: readonly number[]): ArrayData;
   /** How the sources split each axis of a variable into decoding units (see plan/types.ts). */
   sourceAxes(varPath: string): SourceAxis[];
+  /** The file holding a position of a variable, and the position within that file. */
+  locate(varPath: string, start: readonly number[]): { file: SourceFile; start: number[] };
   close(): void;
 }
 
@@ -74,7 +76,8 @@ function variableOf(ds: Dataset, path: string): Variable {
 function single(f: SourceFile): Collection {
   return {
     dataset: f.dataset, files: [f], concatDim: undefined, read: (p, s, c) => f.read(p, s, c),
-    sourceAxes: (p) => fileAxes(variableOf(f.dataset, p)), close: () => f.close(),
+    sourceAxes: (p) => fileAxes(variableOf(f.dataset, p)), locate: (_p, start) => ({ file: f, start: start.slice() }),
+    close: () => f.close(),
   };
 }
 
@@ -135,6 +138,14 @@ function lazySource(path: string, like: SourceFile): SourceFile {
       real ??= openSourceSync(path, like.dataset);
       return real.read(varPath, start, count);
     },
+    chunkLocations(varPath) {
+      real ??= openSourceSync(path, like.dataset);
+      return real.chunkLocations?.(varPath);
+    },
+    readRaw(offset, size) {
+      real ??= openSourceSync(path, like.dataset);
+      return real.readRaw!(offset, size);
+    },
     close() { real?.close(); },
   };
 }
@@ -194,7 +205,15 @@ function merge(files: SourceFile[], requested: string | undefined, trusted?: { l
     }
     return axes;
   };
-  return { dataset, files: ordered, concatDim: dim, read, sourceAxes, close: () => ordered.forEach((f) => f.close()) };
+  const locate = (varPath: string, start: readonly number[]) => {
+    const axis = variableOf(dataset, varPath).dims.indexOf(dim);
+    if (axis < 0) return { file: ordered[0]!, start: start.slice() };
+    const i = offsets.findIndex((o, k) => start[axis]! >= o && start[axis]! < o + lengths[k]!);
+    const local = start.slice();
+    local[axis] = start[axis]! - offsets[i]!;
+    return { file: ordered[i]!, start: local };
+  };
+  return { dataset, files: ordered, concatDim: dim, read, sourceAxes, locate, close: () => ordered.forEach((f) => f.close()) };
 }
 
 /** Orders files by the first value of the concat coordinate, refusing overlaps and non-monotonic values. */

@@ -9,7 +9,7 @@ import { openCollection, type Collection } from "./collection.js";
 import { ConvertError } from "./errors.js";
 import { createExecutor } from "./exec/registry.js";
 import type { ExecutorName } from "./exec/types.js";
-import { buildEncodings, jobId, JOB_KEY, lazyLengths, openStore, primed, primeJob, STATE_PREFIX } from "./exec/job.js";
+import { buildEncodings, copyPlan, jobId, JOB_KEY, lazyLengths, openStore, primed, primeJob, STATE_PREFIX } from "./exec/job.js";
 import type { TaskOutcome } from "./exec/task.js";
 import { acquireLock, readLock } from "./store/lock.js";
 import { itemSize, walkGroups, walkVariables, type Variable } from "./model.js";
@@ -117,6 +117,8 @@ export interface PreparedJob {
   rootAttrs: Record<string, unknown>;
   /** Append: the store's documents to rewrite with new shapes; undefined for a new store. */
   appendDocs?: Map<string, Record<string, unknown>>;
+  /** codec "copy": arrays re-encoded instead, and why. */
+  notCopied?: { path: string; reason: string }[];
 }
 
 /** The variables to write: the selection plus the coordinate variables of their dimensions. */
@@ -166,18 +168,25 @@ export async function prepareJob(inputs: string[], opts: ConvertOptions): Promis
     }
     const unlimited = new Set([...walkGroups(ds.root)].flatMap((g) => g.dims.filter((d) => d.unlimited).map((d) => d.name)));
     const chunks: Record<string, number[]> = {};
-    for (const v of chosen) if (!v.unsupported) chunks[v.path] = chooseChunks(v, opts.chunks ?? {}, unlimited);
+    for (const v of chosen) {
+      if (v.unsupported) continue;
+      // Copying compressed chunks keeps the source's chunking unless told otherwise.
+      const keep = opts.codec === "copy" && v.sourceChunks ? Object.fromEntries(v.dims.map((d, i) => [d, v.sourceChunks![i]!])) : {};
+      chunks[v.path] = chooseChunks(v, { ...keep, ...opts.chunks }, unlimited);
+    }
+    const copy = opts.codec === "copy" ? copyPlan(collection, chunks) : undefined;
     const lengths = lazyLengths(collection);
     const spec: Omit<JobSpec, "id"> = {
       inputs: collection.files.map((f) => f.path), ...(lengths && { lengths }), concatDim: collection.concatDim ?? null, store: resolve(opts.out),
       zarrFormat: format, codec: opts.codec ?? "zstd", level: opts.level ?? null, chunks, skipUnsupported: !!opts.skipUnsupported,
+      ...(copy && { copy: copy.copy }),
     };
     const job: JobSpec = { id: jobId({ ...spec, store: "" }), ...spec };
     const encodings = await buildEncodings(collection, job);
     const plan = planJob(planInputs(collection, encodings, job), { maxMem: opts.maxMem ?? DEFAULT_MAX_MEM, workers: workersFor(opts) });
     // (workers only enter the estimates: the tasks themselves do not depend on it, so a resumed run
     // may use another count)
-    return { collection, job, plan, encodings, skipped, rootAttrs: attrsToJson(ds.root.attrs) };
+    return { collection, job, plan, encodings, skipped, rootAttrs: attrsToJson(ds.root.attrs), ...(copy && { notCopied: copy.notCopied }) };
   } catch (e) {
     collection.close();
     throw e;
@@ -187,10 +196,12 @@ export async function prepareJob(inputs: string[], opts: ConvertOptions): Promis
 /** Below this much decoding, starting worker threads costs more than it saves. */
 const AUTO_INLINE_BYTES = 32 * 2 ** 20;
 
-export function chooseExecutor(opts: ConvertOptions, plan: Plan): ExecutorName {
+export function chooseExecutor(opts: ConvertOptions, plan: Plan, copied: readonly string[] = []): ExecutorName {
   const e = opts.executor ?? "auto";
   if (e !== "auto") return e;
-  return plan.estimates.bytesRead < AUTO_INLINE_BYTES || plan.tasks.length < 2 || opts.workers === 1 ? "inline" : "threads";
+  // Copied chunks are not decoded: only the rest is CPU work worth spreading over threads.
+  const decoded = plan.arrays.filter((a) => !copied.includes(a.path)).reduce((s, a) => s + a.bytes * a.readAmplification, 0);
+  return decoded < AUTO_INLINE_BYTES || plan.tasks.length < 2 || opts.workers === 1 ? "inline" : "threads";
 }
 
 function workersFor(opts: ConvertOptions): number {
@@ -288,7 +299,7 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
   const t0 = performance.now();
   const prep = await prepareJob(inputs, opts);
   const store = openStore(opts.out);
-  const executorName = chooseExecutor(opts, prep.plan);
+  const executorName = chooseExecutor(opts, prep.plan, prep.job.copy);
   const workers = workersFor({ ...opts, executor: executorName });
   let createdOut = false;
   let began = false;
@@ -387,8 +398,8 @@ function isResumable(e: unknown): boolean {
 }
 
 /** The dry run behind `convert-to-zarr plan`. */
-export async function planConversion(inputs: string[], opts: ConvertOptions): Promise<{ job: JobSpec; plan: Plan; skipped: PreparedJob["skipped"] }> {
+export async function planConversion(inputs: string[], opts: ConvertOptions): Promise<{ job: JobSpec; plan: Plan; skipped: PreparedJob["skipped"]; notCopied: NonNullable<PreparedJob["notCopied"]> }> {
   const prep = await prepareJob(inputs, opts);
   prep.collection.close();
-  return { job: prep.job, plan: prep.plan, skipped: prep.skipped };
+  return { job: prep.job, plan: prep.plan, skipped: prep.skipped, notCopied: prep.notCopied ?? [] };
 }

@@ -48,6 +48,8 @@ export interface Variable {
   sourceChunks: number[] | null;
   /** Human-readable filter pipeline of the source, e.g. ["shuffle", "deflate(4)"]. */
   filters: string[];
+  /** HDF5 sources: the filter pipeline as stored (ids and parameters) and the byte order. */
+  hdf5?: { filters: { id: number; cdValues: number[] }[]; littleEndian: boolean };
   /** Set when the variable's type cannot be written to Zarr faithfully: the reason. */
   unsupported?: string;
 }

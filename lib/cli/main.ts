@@ -124,8 +124,11 @@ export function buildProgram(): Command {
     .description("Show what convert would do, without writing: tasks, objects, bytes, memory, read amplification")
     .argument("<input...>", "NetCDF-3 or NetCDF-4/HDF5 files"))
     .action(async (inputs: string[], o: ConvertFlags) => {
-      const { job, plan, skipped } = await planConversion(inputs, convertOptions(o));
-      output(o.json, { job, estimates: plan.estimates, arrays: plan.arrays, skipped }, () => planText(job, plan));
+      const { job, plan, skipped, notCopied } = await planConversion(inputs, convertOptions(o));
+      output(o.json, { job, estimates: plan.estimates, arrays: plan.arrays, skipped, notCopied }, () =>
+        [planText(job, plan), ...(job.copy ? [`copied as stored: ${job.copy.join(", ") || "none"}`] : []),
+          ...notCopied.map((n) => `re-encoded with zstd: ${n.path} (${n.reason})`),
+          ...skipped.map((k) => `skipped ${k.path}: unsupported ${k.reason}`)].join("\n"));
     });
 
   conversionOptions(program.command("convert")

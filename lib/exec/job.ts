@@ -5,10 +5,10 @@
 import { createHash } from "node:crypto";
 import { openCollection, type Collection } from "../collection.js";
 import { ConvertError } from "../errors.js";
-import { findVariable, walkVariables, type Variable } from "../model.js";
+import { findVariable, itemSize, walkVariables, type Variable } from "../model.js";
 import { FsStore } from "../store/fs.js";
 import type { Store } from "../store/types.js";
-import { makeCompressor } from "../zarr/codecs.js";
+import { copyCompressor, makeCompressor } from "../zarr/codecs.js";
 import { encodeArray, type ArrayEncoding } from "../zarr/encoding.js";
 import { storePath } from "../zarr/layout.js";
 import type { JobSpec } from "../plan/types.js";
@@ -51,9 +51,48 @@ export async function buildEncodings(collection: Collection, job: JobSpec): Prom
   for (const [path, chunks] of Object.entries(job.chunks)) {
     const v = findVariable(collection.dataset, path);
     if (!v) throw new ConvertError("Mismatch", `has no variable ${path}`, collection.files[0]?.path);
-    out.set(path, encodeArray(storedVariable(v, job), storePath(path), job.zarrFormat, chunks, compressor));
+    const copy = job.copy?.includes(path) ? copyCompressor(v.hdf5?.filters ?? [], itemSize(v.dtype)) : undefined;
+    if (typeof copy === "string") throw new ConvertError("Unsupported", `variable ${path}: cannot copy chunks: ${copy}`);
+    out.set(path, encodeArray(storedVariable(v, job), storePath(path), job.zarrFormat, chunks, copy ?? compressor));
   }
   return out;
+}
+
+/**
+ * With codec "copy": which variables can have their compressed chunks copied as they are, and why
+ * the others cannot. Needs every file open (the main thread's collection).
+ */
+export function copyPlan(collection: Collection, chunks: Record<string, number[]>): { copy: string[]; notCopied: { path: string; reason: string }[] } {
+  const copy: string[] = [], notCopied: { path: string; reason: string }[] = [];
+  const dim = collection.concatDim;
+  for (const [path, target] of Object.entries(chunks)) {
+    const v = findVariable(collection.dataset, path)!;
+    const reason = ((): string | undefined => {
+      if (!v.hdf5) return "its source is not HDF5";
+      if (!v.sourceChunks) return "it is stored contiguously";
+      if (v.dtype === "char" || v.dtype === "string") return "it holds text";
+      if (!v.hdf5.littleEndian) return "it is big-endian";
+      if (JSON.stringify(v.sourceChunks) !== JSON.stringify(target)) return `target chunks (${target.join(", ")}) differ from the source's (${v.sourceChunks.join(", ")})`;
+      const c = copyCompressor(v.hdf5.filters, itemSize(v.dtype));
+      if (typeof c === "string") return c;
+      const pipeline = JSON.stringify(v.hdf5.filters);
+      for (const f of collection.files) {
+        const fv = findVariable(f.dataset, path);
+        if (!fv?.hdf5 || JSON.stringify(fv.hdf5.filters) !== pipeline || JSON.stringify(fv.sourceChunks) !== JSON.stringify(v.sourceChunks)) {
+          return `${f.path} stores it differently`;
+        }
+      }
+      const axis = dim ? v.dims.indexOf(dim) : -1;
+      if (axis >= 0) {
+        const lengths = collection.files.map((f) => findVariable(f.dataset, path)!.shape[axis]!);
+        if (lengths.slice(0, -1).some((n) => n % target[axis]! !== 0)) return `file lengths along ${dim} are not whole chunks`;
+      }
+      return undefined;
+    })();
+    if (reason) notCopied.push({ path, reason });
+    else copy.push(path);
+  }
+  return { copy, notCopied };
 }
 
 export async function openJob(job: JobSpec): Promise<JobContext> {

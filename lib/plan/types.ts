@@ -92,6 +92,8 @@ export interface JobSpec {
   /** Variable path → target chunks in the variable's own axes. */
   chunks: Record<string, number[]>;
   skipUnsupported: boolean;
+  /** codec "copy": the variables whose compressed source chunks are copied as they are. */
+  copy?: string[];
   /** For appends: the length along the concat dimension already in the store, per variable. */
   append?: { concatDim: string; oldLength: number };
 }

@@ -11,6 +11,7 @@ import {
   allocate, findVariable, walkVariables, type ArrayData, type Attribute, type AttrValue, type Dataset, type Dimension, type DType,
   type Group, type Variable,
 } from "../model.js";
+import { RawReader, readChunkIndex, type ChunkIndex } from "./hdf5-chunks.js";
 import { validateRegion } from "./region.js";
 import type { SourceFile } from "./types.js";
 
@@ -162,6 +163,7 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
         name: key, path: childPath, dtype: typeof t === "string" ? t : "uint8", dims, shape,
         attrs: typeof t === "string" ? readAttrs(ds, varProblems) : [],
         sourceChunks: ds.metadata.chunks ?? null, filters: filterNames(ds),
+        hdf5: { filters: ds.filters.map((f) => ({ id: f.id, cdValues: [...f.cd_values] })), littleEndian: ds.metadata.littleEndian },
       };
       if (typeof t !== "string") v.unsupported = t.unsupported;
       else if (varProblems.length) v.unsupported = varProblems[0];
@@ -229,6 +231,7 @@ function hdf5Reason(e: unknown): string {
 }
 
 interface H5Module {
+  create_object_reference(fileId: bigint, path: string): Uint8Array;
   _malloc(n: number): number;
   _free(p: number): void;
   HEAPU8: Uint8Array;
@@ -283,7 +286,31 @@ class Netcdf4File implements SourceFile {
     }
   }
 
+  private indexes = new Map<string, ChunkIndex | undefined>();
+  private raw: RawReader | undefined;
+
+  readRaw(offset: number, size: number): Uint8Array {
+    this.raw ??= new RawReader(resolvePath(this.path));
+    return this.raw.read(offset, size);
+  }
+
+  /** Where each stored chunk of a variable is (for copying compressed chunks), if we can tell. */
+  chunkLocations(varPath: string): ChunkIndex | undefined {
+    if (!this.indexes.has(varPath)) {
+      const ds = this.datasets.get(varPath);
+      let index: ChunkIndex | undefined;
+      if (ds && h5Module) {
+        const ref = h5Module.create_object_reference(this.file.file_id, varPath);
+        const addr = Number(Buffer.from(ref).readBigUInt64LE(0));
+        index = readChunkIndex(resolvePath(this.path), addr, (ds.shape ?? []).length);
+      }
+      this.indexes.set(varPath, index);
+    }
+    return this.indexes.get(varPath);
+  }
+
   close() {
+    this.raw?.close();
     this.file.close();
   }
 }

@@ -1,4 +1,5 @@
 import type { ArrayData, Dataset } from "../model.js";
+import type { ChunkIndex } from "./hdf5-chunks.js";
 
 /** An open source file: its metadata, and synchronous reads of rectangular regions. */
 export interface SourceFile {
@@ -9,5 +10,9 @@ export interface SourceFile {
    * C order, native byte order. `char` data comes back as bytes, `string` data as strings.
    */
   read(varPath: string, start: readonly number[], count: readonly number[]): ArrayData;
+  /** HDF5 sources: where each stored chunk of a variable lies, when the chunk index is readable. */
+  chunkLocations?(varPath: string): ChunkIndex | undefined;
+  /** Raw bytes of the file (for copying a located chunk). */
+  readRaw?(offset: number, size: number): Uint8Array;
   close(): void;
 }

@@ -7,17 +7,22 @@ import * as zlib from "node:zlib";
 import { promisify } from "node:util";
 import { ConvertError } from "../errors.js";
 
-export type CodecName = "zstd" | "gzip" | "blosc" | "none";
-export const CODEC_NAMES: readonly CodecName[] = ["zstd", "gzip", "blosc", "none"];
+/** "copy": keep the source's own compression where it maps onto Zarr codecs (else zstd). */
+export type CodecName = "zstd" | "gzip" | "blosc" | "none" | "copy";
+export const CODEC_NAMES: readonly CodecName[] = ["zstd", "gzip", "blosc", "none", "copy"];
 
 export interface Compressor {
   readonly name: CodecName;
   readonly level: number | null;
   /** `.zarray` "compressor" entry. */
   v2(): Record<string, unknown> | null;
-  /** v3 bytes-to-bytes codec entry (itemSize for blosc's typesize), or null for none. */
-  v3(itemSize: number): Record<string, unknown> | null;
+  /** `.zarray` "filters" entries before the compressor (copied HDF5 shuffle), if any. */
+  v2Filters?(): Record<string, unknown>[];
+  /** v3 bytes-to-bytes codec entries (itemSize for blosc's typesize); empty for none. */
+  v3(itemSize: number): Record<string, unknown>[];
   encode(bytes: Uint8Array): Promise<Uint8Array>;
+  /** Chunks are the source's own compressed bytes, copied as they are (encode is for exceptions). */
+  readonly raw?: boolean;
 }
 
 const u8 = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -52,8 +57,10 @@ async function zstdEncoder(level: number): Promise<(b: Uint8Array) => Promise<Ui
 
 export async function makeCompressor(name: CodecName, level?: number): Promise<Compressor> {
   switch (name) {
+    case "copy": // arrays that cannot be copied are re-encoded with the default
+      return makeCompressor("zstd", level);
     case "none":
-      return { name, level: null, v2: () => null, v3: () => null, encode: async (b) => b };
+      return { name, level: null, v2: () => null, v3: () => [], encode: async (b) => b };
     case "zstd": {
       const lv = level ?? 3;
       if (lv < -131072 || lv > 22) throw new ConvertError("Usage", `zstd level must be between -131072 and 22, got ${lv}`);
@@ -61,7 +68,7 @@ export async function makeCompressor(name: CodecName, level?: number): Promise<C
       return {
         name, level: lv, encode: enc,
         v2: () => ({ id: "zstd", level: lv }),
-        v3: () => ({ name: "zstd", configuration: { level: lv, checksum: false } }),
+        v3: () => [{ name: "zstd", configuration: { level: lv, checksum: false } }],
       };
     }
     case "gzip": {
@@ -71,7 +78,7 @@ export async function makeCompressor(name: CodecName, level?: number): Promise<C
         name, level: lv,
         encode: async (b) => u8(await gzipAsync(b, { level: lv, chunkSize: oneShot(b.byteLength) })),
         v2: () => ({ id: "gzip", level: lv }),
-        v3: () => ({ name: "gzip", configuration: { level: lv } }),
+        v3: () => [{ name: "gzip", configuration: { level: lv } }],
       };
     }
     case "blosc": {
@@ -85,10 +92,50 @@ export async function makeCompressor(name: CodecName, level?: number): Promise<C
         encode: async (b) => codec.encode(b) as Promise<Uint8Array>,
         v2: () => ({ id: "blosc", cname: "lz4", clevel: lv, shuffle: 1, blocksize: 0 }),
         // numcodecs.js always shuffles with a 4-byte typesize; the header records it, and readers use the header.
-        v3: () => ({ name: "blosc", configuration: { cname: "lz4", clevel: lv, shuffle: "shuffle", typesize: 4, blocksize: 0 } }),
+        v3: () => [{ name: "blosc", configuration: { cname: "lz4", clevel: lv, shuffle: "shuffle", typesize: 4, blocksize: 0 } }],
       };
     }
   }
+}
+
+/** numcodecs' Shuffle: byte k of every element, then byte k+1, … (HDF5's shuffle filter is the same). */
+export function shuffleBytes(b: Uint8Array, elementSize: number): Uint8Array {
+  const n = Math.floor(b.length / elementSize), out = new Uint8Array(b.length);
+  for (let k = 0; k < elementSize; k++) for (let i = 0; i < n; i++) out[k * n + i] = b[i * elementSize + k]!;
+  out.set(b.subarray(n * elementSize), n * elementSize);
+  return out;
+}
+
+const deflateAsync = promisify(zlib.deflate);
+
+/**
+ * The Zarr form of an HDF5 filter pipeline whose chunks can be copied as they are: none, deflate, or
+ * shuffle + deflate. An HDF5 deflate chunk is zlib data (RFC 1950), which is numcodecs' "zlib", and
+ * HDF5's shuffle is numcodecs' "shuffle". Returns the reason when the pipeline has no such form.
+ */
+export function copyCompressor(filters: readonly { id: number; cdValues: readonly number[] }[], itemSize: number): Compressor | string {
+  const ids = filters.map((f) => f.id);
+  const shuffled = ids.length === 2 && ids[0] === 2 && ids[1] === 1;
+  if (!(ids.length === 0 || (ids.length === 1 && ids[0] === 1) || shuffled)) {
+    return `its HDF5 filters (${ids.join(", ")}) have no Zarr equivalent`;
+  }
+  if (shuffled && (filters[0]!.cdValues[0] ?? itemSize) !== itemSize) return "its shuffle element size differs from the type size";
+  const level = ids.length ? (filters[ids.length - 1]!.cdValues[0] ?? 4) : null;
+  const shuffle = shuffled ? [{ id: "shuffle", elementsize: itemSize }] : [];
+  return {
+    name: "copy", level, raw: true,
+    v2: () => (level === null ? null : { id: "zlib", level }),
+    v2Filters: () => shuffle,
+    v3: () => [
+      ...(shuffled ? [{ name: "numcodecs.shuffle", configuration: { elementsize: itemSize } }] : []),
+      ...(level === null ? [] : [{ name: "numcodecs.zlib", configuration: { level } }]),
+    ],
+    // For the chunks that cannot be copied (skipped filters, unwritten chunks): the same pipeline.
+    encode: async (b) => {
+      const x = shuffled ? shuffleBytes(b, itemSize) : b;
+      return level === null ? x : u8(await deflateAsync(x, { level, chunkSize: oneShot(x.byteLength) }));
+    },
+  };
 }
 
 /** numcodecs' VLenUTF8 layout: u32 item count, then (u32 byte length, UTF-8 bytes) per item, little-endian. */
@@ -114,10 +161,14 @@ export function codecOfMetadata(format: 2 | 3, meta: Record<string, unknown>): {
     throw new ConvertError("Unsupported", `the store uses the ${name} codec; appending supports zstd, gzip, blosc and none`);
   };
   if (format === 2) {
+    if (Array.isArray(meta["filters"]) && (meta["filters"] as unknown[]).some((f) => (f as { id: string }).id !== "vlen-utf8")) {
+      throw new ConvertError("Unsupported", "the store's arrays have filters (copied HDF5 chunks); appending supports zstd, gzip, blosc and none");
+    }
     const c = meta["compressor"] as { id: string; level?: number; clevel?: number } | null;
     return c ? known(c.id, c.level ?? c.clevel) : { codec: "none", level: null };
   }
   const codecs = (meta["codecs"] ?? []) as { name: string; configuration?: { level?: number; clevel?: number } }[];
+  if (codecs.length > 2) throw new ConvertError("Unsupported", `the store uses the codecs ${codecs.slice(1).map((c) => c.name).join(" + ")}; appending supports zstd, gzip, blosc and none`);
   const c = codecs.slice(1)[0];
   return c ? known(c.name, c.configuration?.level ?? c.configuration?.clevel) : { codec: "none", level: null };
 }

@@ -104,7 +104,8 @@ function fillJson(e: ArrayEncoding): unknown {
 }
 
 export function v2ArrayDocs(e: ArrayEncoding): { zarray: Record<string, unknown>; zattrs: Record<string, unknown> } {
-  const filters = e.dtype === "string" ? [{ id: "vlen-utf8" }] : null;
+  const extra = e.compressor.v2Filters?.() ?? [];
+  const filters = e.dtype === "string" ? [{ id: "vlen-utf8" }] : extra.length ? extra : null;
   return {
     zarray: {
       zarr_format: 2, shape: e.shape, chunks: e.chunks, dtype: V2_DTYPES[e.dtype], fill_value: fillJson(e),
@@ -115,7 +116,7 @@ export function v2ArrayDocs(e: ArrayEncoding): { zarray: Record<string, unknown>
 }
 
 export function v3ArrayDoc(e: ArrayEncoding): Record<string, unknown> {
-  const compressor = e.compressor.v3(itemSize(e.dtype));
+  const after = e.compressor.v3(itemSize(e.dtype));
   const first = e.dtype === "string"
     ? { name: "vlen-utf8" }
     : { name: "bytes", configuration: { endian: "little" } };
@@ -124,7 +125,7 @@ export function v3ArrayDoc(e: ArrayEncoding): Record<string, unknown> {
       name: "regular", configuration: { chunk_shape: e.shape.length ? e.chunks : [] },
     },
     chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
-    fill_value: fillJson(e), codecs: compressor ? [first, compressor] : [first],
+    fill_value: fillJson(e), codecs: [first, ...after],
     attributes: e.attrs, dimension_names: e.dims,
   };
 }
