@@ -13,8 +13,8 @@
  * with {@link isConvertError} and show {@link describeError}'s one line.
  */
 
-// Converting, verifying, inspecting
-export { convert } from "./convert.js";
+// Converting (and appending, resuming), planning, verifying, inspecting
+export { convert, planConversion, DEFAULT_MAX_MEM } from "./convert.js";
 export type { ConvertOptions, ConvertProgress, ConvertSummary, ArraySummary } from "./convert.js";
 export { verify } from "./verify.js";
 export type { VerifyOptions, VerifyReport } from "./verify.js";
@@ -35,9 +35,20 @@ export type {
 } from "./model.js";
 export { walkGroups, walkVariables, findVariable } from "./model.js";
 
-// Zarr choices
+// Planning: chunk choice, tasks under a memory budget
 export { parseChunkSpec, autoChunks, chooseChunks, TARGET_BYTES } from "./plan/chunks.js";
 export type { ChunkSpec } from "./plan/chunks.js";
+export { planArray, planJob } from "./plan/planner.js";
+export { parseBytes } from "./plan/sizes.js";
+export type { ArrayInput, ArrayPlan, JobSpec, Plan, PlanEstimates, SourceAxis, TaskSpec } from "./plan/types.js";
+
+// Executors: the same runTask inline, on worker threads, in child processes
+export { createExecutor, EXECUTOR_NAMES } from "./exec/registry.js";
+export type { Executor, ExecutorName, ExecOptions } from "./exec/types.js";
+export { runTask } from "./exec/task.js";
+export type { TaskOutcome } from "./exec/task.js";
+
+// Zarr choices
 export { CODEC_NAMES, hasNativeZstd } from "./zarr/codecs.js";
 export type { CodecName } from "./zarr/codecs.js";
 export type { ZarrFormat } from "./zarr/encoding.js";

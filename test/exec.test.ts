@@ -3,7 +3,7 @@
  * threads and process giving byte-identical stores.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -13,7 +13,7 @@ import { dispatch, toWire } from "../lib/exec/dispatch.js";
 import { createExecutor, EXECUTOR_NAMES } from "../lib/exec/registry.js";
 import type { TaskSpec } from "../lib/plan/types.js";
 import { verify } from "../lib/verify.js";
-import { PYTHON, PYTHON_MISSING, python, pythonTool, tempDir } from "./helpers.js";
+import { PYTHON, PYTHON_MISSING, dailyArchive, python, tempDir } from "./helpers.js";
 import { storeDifferences } from "./store-compare.js";
 
 const task = (id: number): TaskSpec => ({ id, array: "/x", start: [id], count: [1] });
@@ -78,9 +78,7 @@ describe("executors give byte-identical stores", { skip: PYTHON_MISSING }, () =>
   const tmp = tempDir("exec");
   let days: string[] = [];
   before(() => {
-    const dir = join(tmp.dir, "days");
-    pythonTool("make_daily_archive.py", [dir, "--days", "4", "--nlat", "37", "--nlon", "48"]);
-    days = readdirSync(dir).sort().map((f) => join(dir, f));
+    days = dailyArchive(join(tmp.dir, "days"), ["--days", "4", "--nlat", "37", "--nlon", "48"]);
   });
   after(() => tmp.cleanup());
 
@@ -107,9 +105,7 @@ describe("--codec copy", { skip: PYTHON_MISSING }, () => {
   const tmp = tempDir("copy");
   let days: string[] = [];
   before(() => {
-    const dir = join(tmp.dir, "days");
-    pythonTool("make_daily_archive.py", [dir, "--days", "3", "--nlat", "19", "--nlon", "24"]);
-    days = readdirSync(dir).sort().map((f) => join(dir, f));
+    days = dailyArchive(join(tmp.dir, "days"), ["--days", "3", "--nlat", "19", "--nlon", "24"]);
   });
   after(() => tmp.cleanup());
 

@@ -1,6 +1,6 @@
 /** Shared test plumbing: where the corpus and the repo are, temp dirs, the CLI, Debian's Python. */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -62,4 +62,10 @@ export function pythonTool(script: string, args: string[]): string {
   const r = spawnSync(PYTHON, [join(ROOT, "tools", script), ...args], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`${script} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
+}
+
+/** Writes a daily archive with tools/make_daily_archive.py into `dir`; returns its files in order. */
+export function dailyArchive(dir: string, args: string[]): string[] {
+  pythonTool("make_daily_archive.py", [dir, ...args]);
+  return readdirSync(dir).sort().map((f) => join(dir, f));
 }

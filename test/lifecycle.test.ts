@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ROOT, PYTHON_MISSING, cli, pythonTool, tempDir } from "./helpers.js";
+import { ROOT, PYTHON_MISSING, cli, dailyArchive, tempDir } from "./helpers.js";
 import { storeDifferences } from "./store-compare.js";
 
 const BIN = join(ROOT, "bin/convert-to-zarr");
@@ -27,9 +27,7 @@ describe("store lifecycle", { skip: PYTHON_MISSING }, () => {
   const tmp = tempDir("lifecycle");
   let days: string[] = [];
   before(() => {
-    const dir = join(tmp.dir, "days");
-    pythonTool("make_daily_archive.py", [dir, "--days", "8", "--nlat", "91", "--nlon", "144"]);
-    days = readdirSync(dir).sort().map((f) => join(dir, f));
+    days = dailyArchive(join(tmp.dir, "days"), ["--days", "8", "--nlat", "91", "--nlon", "144"]);
   });
   after(() => tmp.cleanup());
 
@@ -77,9 +75,7 @@ describe("store lifecycle", { skip: PYTHON_MISSING }, () => {
   test("a second writer is refused while the first holds the lock", async () => {
     const out = join(tmp.dir, "concurrent.zarr");
     // A bigger archive and gzip -9 keep the first writer busy (seconds) while the others try.
-    const bigDir = join(tmp.dir, "big");
-    pythonTool("make_daily_archive.py", [bigDir, "--days", "8", "--nlat", "181", "--nlon", "288"]);
-    const big = readdirSync(bigDir).sort().map((f) => join(bigDir, f));
+    const big = dailyArchive(join(tmp.dir, "big"), ["--days", "8", "--nlat", "181", "--nlon", "288"]);
     const slow = ["--chunks", "time=48,lat=30,lon=36", "--max-mem", "64MiB", "--executor", "inline", "-q", "--codec", "gzip", "--level", "9"];
     const first = start(["convert", ...big, "-o", out, ...slow]);
     let exited = false;
@@ -132,14 +128,12 @@ describe("store lifecycle", { skip: PYTHON_MISSING }, () => {
   test("an append whose files do not match the store is refused, naming the difference", () => {
     const out = join(tmp.dir, "mismatch.zarr");
     assert.equal(cli(["convert", ...days.slice(0, 2), "-o", out, "-q"]).status, 0);
-    const other = join(tmp.dir, "other");
-    pythonTool("make_daily_archive.py", [other, "--days", "1", "--nlat", "91", "--nlon", "144", "--start", "2021-01-03", "--lat0", "-89", "--units", "hours since 2021-01-01 00:00:00"]);
-    const r = cli(["convert", join(other, readdirSync(other)[0]!), "-o", out, "--append"]);
+    const [other] = dailyArchive(join(tmp.dir, "other"), ["--days", "1", "--nlat", "91", "--nlon", "144", "--start", "2021-01-03", "--lat0", "-89", "--units", "hours since 2021-01-01 00:00:00"]);
+    const r = cli(["convert", other!, "-o", out, "--append"]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /does not match the store .*mismatch\.zarr: variable \/lat: value differs at \[0\]: file -89, store -90$/m);
-    const units = join(tmp.dir, "units");
-    pythonTool("make_daily_archive.py", [units, "--days", "1", "--nlat", "91", "--nlon", "144", "--start", "2021-01-03"]);
-    const u = cli(["convert", join(units, readdirSync(units)[0]!), "-o", out, "--append"]);
+    const [units] = dailyArchive(join(tmp.dir, "units"), ["--days", "1", "--nlat", "91", "--nlon", "144", "--start", "2021-01-03"]);
+    const u = cli(["convert", units!, "-o", out, "--append"]);
     assert.equal(u.status, 1);
     assert.match(u.stderr, /variable \/time attribute units is "hours since 2021-01-03 00:00:00", the store has "hours since 2021-01-01 00:00:00"$/m);
   });

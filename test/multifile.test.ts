@@ -4,14 +4,14 @@
  * collections whose files disagree are refused with a line naming the file and the difference.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as zarr from "zarrita";
 import { convert } from "../lib/convert.js";
 import { FsStore } from "../lib/store/fs.js";
 import { verify } from "../lib/verify.js";
-import { PYTHON_MISSING, cli, python, pythonTool, tempDir } from "./helpers.js";
+import { PYTHON_MISSING, cli, dailyArchive, python, tempDir } from "./helpers.js";
 import { specProblems } from "./spec-check.js";
 
 const GRID = ["--nlat", "19", "--nlon", "24"];
@@ -19,11 +19,7 @@ const GRID = ["--nlat", "19", "--nlon", "24"];
 describe("multi-file collections", { skip: PYTHON_MISSING }, () => {
   const tmp = tempDir("multifile");
   let days: string[] = [];
-  const archive = (name: string, ...args: string[]) => {
-    const dir = join(tmp.dir, name);
-    pythonTool("make_daily_archive.py", [dir, ...GRID, ...args]);
-    return readdirSync(dir).sort().map((f) => join(dir, f));
-  };
+  const archive = (name: string, ...args: string[]) => dailyArchive(join(tmp.dir, name), [...GRID, ...args]);
   before(() => {
     days = archive("days", "--days", "6");
   });

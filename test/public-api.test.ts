@@ -5,9 +5,10 @@ import * as api from "../lib/index.js";
 
 test("public API", () => {
   assert.deepEqual(Object.keys(api).sort(), [
-    "ConvertError", "FsStore", "CODEC_NAMES", "TARGET_BYTES", "autoChunks", "chooseChunks", "convert",
-    "describeError", "findVariable", "formatBytes", "formatInspect", "hasNativeZstd", "inspect",
-    "isConvertError", "openCollection", "openSource", "parseChunkSpec", "readStoreContents", "sniffFormat",
-    "verify", "walkGroups", "walkVariables",
+    "ConvertError", "FsStore", "CODEC_NAMES", "DEFAULT_MAX_MEM", "EXECUTOR_NAMES", "TARGET_BYTES", "autoChunks",
+    "chooseChunks", "convert", "createExecutor", "describeError", "findVariable", "formatBytes", "formatInspect",
+    "hasNativeZstd", "inspect", "isConvertError", "openCollection", "openSource", "parseBytes", "parseChunkSpec",
+    "planArray", "planConversion", "planJob", "readStoreContents", "runTask", "sniffFormat", "verify",
+    "walkGroups", "walkVariables",
   ].sort());
 });
