@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -43,13 +43,30 @@ describe("store lifecycle", { skip: PYTHON_MISSING }, () => {
       const duration = performance.now() - t0;
       assert.equal(r.status, 0, r.stderr);
       let interrupted = 0;
-      // Kill points spread over an uninterrupted run's duration, whatever this machine's speed.
-      for (const delay of [0.1, 0.25, 0.4, 0.55, 0.7, 0.8, 0.9, 0.97].map((f) => Math.round(f * duration))) {
-        const out = join(tmp.dir, `killed-${format}-${delay}.zarr`);
+      // Kill on observed progress (started; first task done; half done; all done, i.e. while finishing),
+      // then at points spread over an uninterrupted run's duration, whatever this machine's speed.
+      const progress = (out: string) => {
+        const marker = existsSync(join(out, ".convert-to-zarr-in-progress"));
+        const done = existsSync(join(out, ".convert-to-zarr", "done")) ? readdirSync(join(out, ".convert-to-zarr", "done")).length : 0;
+        const job = join(out, ".convert-to-zarr", "job.json");
+        const total = existsSync(job) ? (JSON.parse(readFileSync(job, "utf8")) as { tasks: unknown[] }).tasks.length : Infinity;
+        return { marker, done, total };
+      };
+      const when: ((p: ReturnType<typeof progress>) => boolean)[] = [
+        (p) => p.marker, (p) => p.done >= 1, (p) => p.done >= p.total / 2, (p) => p.done >= p.total,
+      ];
+      const points = [...when.map((w) => ({ w })), ...[0.3, 0.6, 0.9].map((f) => ({ ms: Math.round(f * duration) }))];
+      for (const [n, point] of points.entries()) {
+        const out = join(tmp.dir, `killed-${format}-${n}.zarr`);
         const run = start(["convert", ...days, "-o", out, "--zarr-format", format, ...OPTS]);
-        await sleep(delay);
+        if ("w" in point) {
+          let ended = false;
+          void run.done.then(() => (ended = true));
+          while (!ended && !point.w(progress(out))) await sleep(2);
+        } else await sleep(point.ms);
         run.child.kill("SIGKILL");
         await run.done;
+        const delay = "w" in point ? `progress point ${n}` : `${point.ms} ms`;
         if (existsSync(join(out, ".convert-to-zarr-in-progress"))) {
           interrupted++;
           const refused = cli(["convert", ...days, "-o", out, "--zarr-format", format, ...OPTS]);
@@ -57,8 +74,8 @@ describe("store lifecycle", { skip: PYTHON_MISSING }, () => {
           assert.match(refused.stderr, /incomplete store from an interrupted run; use --resume to continue or --overwrite to start over/);
         }
         const resumed = cli(["convert", ...days, "-o", out, "--zarr-format", format, ...OPTS, "--resume"]);
-        assert.equal(resumed.status, 0, `killed after ${delay} ms: ${resumed.stderr}`);
-        assert.deepEqual(storeDifferences(reference, out), [], `killed after ${delay} ms`);
+        assert.equal(resumed.status, 0, `killed at ${delay}: ${resumed.stderr}`);
+        assert.deepEqual(storeDifferences(reference, out), [], `killed at ${delay}`);
       }
       assert.ok(interrupted >= 3, `only ${interrupted} kills landed mid-run`);
     });
