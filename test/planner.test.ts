@@ -161,15 +161,15 @@ describe("planner cases", () => {
 
   test("a smaller budget trades memory for decoding some chunks more than once, and says how much", () => {
     const { plan } = planArray(sample, 512 * MiB);
-    assert.deepEqual(plan.block, [1080, 361, 180]);
-    assert.equal(plan.readAmplification, 4);
-    assert.equal(plan.tasks, 8);
+    assert.deepEqual(plan.block, [1080, 180, 576]);
+    assert.equal(plan.readAmplification, 3);
+    assert.equal(plan.tasks, 6);
   });
 
   test("a target chunk larger than the budget is refused before anything is written, with the numbers", () => {
     assert.throws(() => planArray(sample, 64 * MiB), (e) =>
       isConvertError(e, "Usage") && e.message ===
-        "/T2M: one target chunk (1080, 90, 90) needs 138.2 MiB per task (chunk 33.4 MiB, source chunk up to 19.0 MiB), more than --max-mem 64.0 MiB; use smaller --chunks or a larger --max-mem");
+        "/T2M: one target chunk (1080, 90, 90) needs 100.1 MiB per task (chunk 33.4 MiB, source chunk up to 19.0 MiB), more than --max-mem 64.0 MiB; use smaller --chunks or a larger --max-mem");
   });
 
   test("rechunking to smaller chunks inside each source chunk groups them: one decode per source chunk", () => {

@@ -74,9 +74,10 @@ export function taskMemory(a: ArrayInput, block: readonly number[], encoders = 1
   const blockBytes = prod(block) * a.itemSize;
   const sourceChunk = prod(a.source.map((s, i) => Math.min(maxSourceLength(s, block[i]!), a.shape[i]!))) * a.itemSize;
   const chunkBytes = prod(a.chunks) * a.itemSize;
-  // The decoded source chunk exists twice briefly (HDF5's buffer, then the copy h5wasm returns);
-  // each chunk being encoded has its padded copy and its compressed output.
-  return blockBytes + 2 * sourceChunk + encoders * 2 * chunkBytes;
+  // runTask reads first, then encodes: the two phases never hold their buffers at the same time.
+  // Reading: the decoded source chunk exists twice briefly (HDF5's buffer, then h5wasm's copy).
+  // Encoding: each chunk in flight has its extracted copy and its compressed output.
+  return blockBytes + Math.max(2 * sourceChunk, encoders * 2 * chunkBytes);
 }
 
 /** Candidate block sizes (in target chunks) along one axis, smallest first. */
