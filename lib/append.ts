@@ -18,6 +18,7 @@ import type { JobSpec } from "./plan/types.js";
 import { readRawDocs, strictJsonView } from "./store/read.js";
 import { attrsToJson } from "./zarr/attrs.js";
 import { codecOfMetadata } from "./zarr/codecs.js";
+import { V2_DTYPES } from "./zarr/encoding.js";
 import { encodeJson } from "./zarr/json.js";
 import { IN_PROGRESS_KEY } from "./zarr/layout.js";
 import { compareValues } from "./verify.js";
@@ -90,7 +91,7 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
     for (const e of encodings.values()) {
       const a = arrays.find((x) => `/${x.rel}` === e.variable.path)!;
       const dtype = format === 2 ? a.doc["dtype"] : a.doc["data_type"];
-      const expected = format === 2 ? { "|i1": "int8", "|u1": "uint8", "<i2": "int16", "<u2": "uint16", "<i4": "int32", "<u4": "uint32", "<i8": "int64", "<u8": "uint64", "<f4": "float32", "<f8": "float64", "|S1": "char", "|O": "string" }[String(dtype)] : dtype;
+      const expected = format === 2 ? Object.entries(V2_DTYPES).find(([, v2]) => v2 === dtype)?.[0] : dtype;
       if (expected !== e.dtype) mismatch(`variable ${e.variable.path} has dtype ${e.dtype}, the store ${String(expected ?? dtype)}`);
       const storedFill = format === 2 ? a.doc["fill_value"] : a.attrs["_FillValue"];
       const newFill = format === 2 ? (e.fill === null ? null : e.fill) : e.attrs["_FillValue"];

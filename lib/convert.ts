@@ -17,12 +17,13 @@ import { chooseChunks, type ChunkSpec } from "./plan/chunks.js";
 import { planJob } from "./plan/planner.js";
 import type { ArrayInput, JobSpec, Plan, TaskSpec } from "./plan/types.js";
 import { FsStore } from "./store/fs.js";
+import { getJson } from "./store/read.js";
 import type { Store } from "./store/types.js";
 import { attrsToJson } from "./zarr/attrs.js";
 import type { CodecName } from "./zarr/codecs.js";
 import { IN_PROGRESS_KEY, MetadataWriter } from "./zarr/layout.js";
 import type { ArrayEncoding, ZarrFormat } from "./zarr/encoding.js";
-import { jsonBytes, parseJson } from "./zarr/json.js";
+import { jsonBytes } from "./zarr/json.js";
 import { prepareAppend } from "./append.js";
 
 export interface ConvertOptions {
@@ -229,15 +230,8 @@ async function beginWrite(store: Store, prep: PreparedJob, opts: ConvertOptions)
     const incomplete = await hasMarker(store);
     if (opts.resume) {
       if (!incomplete && ((await store.has("/zarr.json")) || (await store.has("/.zgroup")))) return { ...fresh, complete: true };
-      const record = await readJobRecord(store);
-      if (record && record.job.id !== prep.job.id) {
-        throw new ConvertError("Usage", "the interrupted run used other inputs or options; resume with the same ones, or use --overwrite to start over", out);
-      }
-      if (record) {
-        if (store instanceof FsStore) await store.removePartials();
-        await acquireLock(store, out, true);
-        return { done: await readDone(store), tasks: record.tasks, complete: false };
-      }
+      const resumed = await resumeFromRecord(store, prep, out, "the interrupted run used other inputs or options; resume with the same ones, or use --overwrite to start over");
+      if (resumed) return resumed;
       await store.deletePrefix("/"); // nothing recorded yet: start over
     } else if (incomplete && !opts.overwrite) {
       throw new ConvertError("OutputExists", "output is an incomplete store from an interrupted run; use --resume to continue or --overwrite to start over", out);
@@ -249,14 +243,9 @@ async function beginWrite(store: Store, prep: PreparedJob, opts: ConvertOptions)
       await store.deletePrefix("/");
     }
   }
-  if (opts.append) {
-    const record = await readJobRecord(store);
-    if (opts.resume && record) {
-      if (record.job.id !== prep.job.id) throw new ConvertError("Usage", "the interrupted append used other inputs or options; resume with the same ones", out);
-      if (store instanceof FsStore) await store.removePartials();
-      await acquireLock(store, out, true);
-      return { done: await readDone(store), tasks: record.tasks, complete: false };
-    }
+  if (opts.append && opts.resume) {
+    const resumed = await resumeFromRecord(store, prep, out, "the interrupted append used other inputs or options; resume with the same ones");
+    if (resumed) return resumed;
   }
   await acquireLock(store, out, false);
   await store.set(IN_PROGRESS_KEY, jsonBytes({ job: prep.job.id, started: new Date().toISOString() }));
@@ -264,19 +253,24 @@ async function beginWrite(store: Store, prep: PreparedJob, opts: ConvertOptions)
   return fresh;
 }
 
-async function readJobRecord(store: Store): Promise<JobRecord | undefined> {
-  const b = await store.get(JOB_KEY);
-  return b ? (parseJson(new TextDecoder().decode(b)) as JobRecord) : undefined;
+/**
+ * Continues an interrupted run from its job record: same job or refused, stray temporaries removed,
+ * the stale lock taken over, finished tasks known. Undefined when no record was written yet.
+ */
+async function resumeFromRecord(store: Store, prep: PreparedJob, out: string, otherJob: string) {
+  const record = await getJson<JobRecord>(store, JOB_KEY);
+  if (!record) return undefined;
+  if (record.job.id !== prep.job.id) throw new ConvertError("Usage", otherJob, out);
+  if (store instanceof FsStore) await store.removePartials();
+  await acquireLock(store, out, true);
+  return { done: await readDone(store), tasks: record.tasks, complete: false };
 }
 
 async function readDone(store: Store): Promise<Map<number, TaskOutcome>> {
   const done = new Map<number, TaskOutcome>();
   for await (const key of store.list(`${STATE_PREFIX}/done`)) {
-    const b = await store.get(key);
-    if (b) {
-      const o = parseJson(new TextDecoder().decode(b)) as TaskOutcome;
-      done.set(o.id, o);
-    }
+    const o = await getJson<TaskOutcome>(store, key);
+    if (o) done.set(o.id, o);
   }
   return done;
 }
@@ -381,10 +375,9 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
   } catch (e) {
     // A failed fresh run leaves nothing that looks complete: remove what it wrote. Appends and
     // resumable runs keep their state (the marker says incomplete; --resume continues).
-    if (began && !opts.append && !opts.resume && createdOut && !isResumable(e)) {
-      await rm(opts.out, { recursive: true, force: true }).catch(() => {});
-    } else if (began && !opts.append && !opts.resume && !isResumable(e)) {
-      await store.deletePrefix("/").catch(() => {});
+    if (began && !opts.append && !opts.resume && !isResumable(e)) {
+      if (createdOut) await rm(opts.out, { recursive: true, force: true }).catch(() => {});
+      else await store.deletePrefix("/").catch(() => {});
     }
     throw e;
   } finally {

@@ -8,7 +8,7 @@ import { openCollection } from "./collection.js";
 import { ConvertError } from "./errors.js";
 import { allocate, itemSize, product, walkGroups, walkVariables, type ArrayData, type Attribute, type Variable } from "./model.js";
 import { FsStore } from "./store/fs.js";
-import { readStoreContents, strictJsonView } from "./store/read.js";
+import { readStoreContents, strictJsonView, zarritaData } from "./store/read.js";
 import { attrToJson, JsonFloat } from "./zarr/attrs.js";
 import { readStored } from "./zarr/chunk.js";
 import { storePath } from "./zarr/layout.js";
@@ -83,8 +83,8 @@ function bytesOf(a: ArrayData): Uint8Array {
 }
 
 /** What zarrita returned, as our ArrayData. */
-function fromZarrita(data: unknown, n: number, dtype: Variable["dtype"]): ArrayData {
-  if (data && typeof data === "object" && "_data" in data && "chars" in data) return (data as { _data: Uint8Array })._data;
+function fromZarrita(raw: unknown, n: number, dtype: Variable["dtype"]): ArrayData {
+  const data = zarritaData(raw);
   if (Array.isArray(data)) return data.map((s) => (s == null ? "" : String(s)));
   if (ArrayBuffer.isView(data)) return data as unknown as ArrayData;
   const out = allocate(dtype, n) as unknown as unknown[];

@@ -7,7 +7,7 @@ import pLimit from "p-limit";
 import * as zarr from "zarrita";
 import { allocate, product, type ArrayData } from "../model.js";
 import { copyOut, copyRegion } from "../source/region.js";
-import { strictJsonView } from "../store/read.js";
+import { strictJsonView, zarritaData } from "../store/read.js";
 import { filled, isAllFill, padToChunk, rawChunkBytes, readStored } from "../zarr/chunk.js";
 import { chunkKey, type ArrayEncoding } from "../zarr/encoding.js";
 import { jsonBytes } from "../zarr/json.js";
@@ -91,8 +91,7 @@ async function prefillFromStore(ctx: JobContext, e: ArrayEncoding, task: TaskSpe
   });
   for (const coords of cartesian(chunkLists)) {
     const got = await arr.getChunk(coords);
-    const raw = got.data as unknown;
-    const data = (raw && typeof raw === "object" && "_data" in raw ? (raw as { _data: Uint8Array })._data : raw) as ArrayData;
+    const data = zarritaData(got.data) as ArrayData;
     const start = coords.map((c, i) => c * e.chunks[i]!);
     const count = start.map((s, i) => Math.min(e.chunks[i]!, (i === axis ? oldLength : e.shape[i]!) - s));
     copyOut(block, task.count, start.map((s, i) => s - task.start[i]!), data, e.chunks, start.map(() => 0), count);

@@ -6,7 +6,8 @@
 import { hostname } from "node:os";
 import { ConvertError } from "../errors.js";
 import { LOCK_KEY } from "../exec/job.js";
-import { jsonBytes, parseJson } from "../zarr/json.js";
+import { jsonBytes } from "../zarr/json.js";
+import { getJson } from "./read.js";
 import type { Store } from "./types.js";
 
 export interface LockInfo {
@@ -28,9 +29,8 @@ function processAlive(pid: number): boolean {
 }
 
 export async function readLock(store: Store): Promise<LockInfo | undefined> {
-  const b = await store.get(LOCK_KEY);
-  if (!b) return undefined;
-  const l = parseJson(new TextDecoder().decode(b)) as { host: string; pid: number; started: string };
+  const l = await getJson<{ host: string; pid: number; started: string }>(store, LOCK_KEY);
+  if (!l) return undefined;
   const alive = l.host !== hostname() || processAlive(l.pid);
   return { ...l, owner: `${l.host}:${l.pid}`, alive };
 }

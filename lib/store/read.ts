@@ -16,14 +16,22 @@ export interface StoreContents {
   nodes: Map<string, { kind: "array" | "group"; meta: Record<string, unknown>; attrs: Record<string, unknown> }>;
 }
 
+/** A JSON document from a store (zarr-python's NaN and exact big integers accepted), or undefined. */
+export async function getJson<T = Record<string, unknown>>(store: Store, key: StoreKey, opts: { keepFloats?: boolean } = {}): Promise<T | undefined> {
+  const b = await store.get(key);
+  return b ? (parseJson(new TextDecoder().decode(b), opts) as T) : undefined;
+}
+
+/** zarrita returns v2 `|S1` data as a ByteStringArray; its bytes are what we compare and copy. */
+export function zarritaData(data: unknown): unknown {
+  return data && typeof data === "object" && "_data" in data && "chars" in data ? (data as { _data: Uint8Array })._data : data;
+}
+
 export async function readStoreContents(store: Store): Promise<StoreContents> {
   if (await store.has(IN_PROGRESS_KEY)) {
     throw new ConvertError("Incomplete", "store is incomplete: a conversion is in progress or was interrupted", store.url);
   }
-  const json = async (key: StoreKey) => {
-    const b = await store.get(key);
-    return b ? (parseJson(new TextDecoder().decode(b)) as Record<string, unknown>) : undefined;
-  };
+  const json = (key: StoreKey) => getJson(store, key);
   const nodes: StoreContents["nodes"] = new Map();
   const v3 = await json("/zarr.json");
   if (v3) {
@@ -71,10 +79,7 @@ export function strictJsonView(store: Store): { get(key: StoreKey): Promise<Uint
  * leading slash ("T2M/.zarray", "grp/zarr.json"), for rewriting them; plus the root attributes.
  */
 export async function readRawDocs(store: Store): Promise<{ format: ZarrFormat; docs: Map<string, Record<string, unknown>>; rootAttrs: Record<string, unknown> }> {
-  const json = async (key: StoreKey) => {
-    const b = await store.get(key);
-    return b ? (parseJson(new TextDecoder().decode(b), { keepFloats: true }) as Record<string, unknown>) : undefined;
-  };
+  const json = (key: StoreKey) => getJson(store, key, { keepFloats: true });
   const docs = new Map<string, Record<string, unknown>>();
   const v3 = await json("/zarr.json");
   if (v3) {

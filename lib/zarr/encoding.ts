@@ -34,7 +34,7 @@ export interface ArrayEncoding {
   compressor: Compressor;
 }
 
-const V2_DTYPES: Record<DType, string> = {
+export const V2_DTYPES: Record<DType, string> = {
   int8: "|i1", uint8: "|u1", int16: "<i2", uint16: "<u2", int32: "<i4", uint32: "<u4",
   int64: "<i8", uint64: "<u8", float32: "<f4", float64: "<f8", char: "|S1", string: "|O",
 };
