@@ -4,6 +4,7 @@
  * completion records make a killed run resumable, and appends extend an existing store.
  */
 import { readdir, rm, stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { openCollection, type Collection } from "./collection.js";
 import { ConvertError } from "./errors.js";
@@ -207,7 +208,7 @@ export function chooseExecutor(opts: ConvertOptions, plan: Plan, copied: readonl
 
 function workersFor(opts: ConvertOptions): number {
   if (opts.executor === "inline") return 1;
-  return Math.max(1, opts.workers ?? Math.min(4, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2));
+  return Math.max(1, opts.workers ?? Math.min(4, availableParallelism()));
 }
 
 interface JobRecord {
