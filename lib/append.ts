@@ -5,13 +5,14 @@
  * coordinate must continue the stored one, which also refuses appending the same files twice.
  * The tasks then write the chunk rows from the stored length on, rewriting the partial last row.
  */
-import { resolve } from "node:path";
 import * as zarr from "zarrita";
 import { openCollection } from "./collection.js";
 import type { ConvertOptions, PreparedJob } from "./convert.js";
 import { DEFAULT_MAX_MEM, planInputs } from "./convert.js";
 import { ConvertError, isConvertError } from "./errors.js";
-import { buildEncodings, jobId, openStore } from "./exec/job.js";
+import { buildEncodings, jobId } from "./exec/job.js";
+import { normalizeLocation, openStore } from "./store/open.js";
+import { expandInputs } from "./io/inputs.js";
 import { findVariable, getAttr } from "./model.js";
 import { planJob } from "./plan/planner.js";
 import type { JobSpec } from "./plan/types.js";
@@ -34,7 +35,7 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
     throw new ConvertError("Incomplete", "the store has an interrupted run; finish it with --resume (and the same files) first", opts.out);
   }
   const { format, docs, rootAttrs } = await readRawDocs(store);
-  const collection = await openCollection(inputs.map((p) => resolve(p)), opts.concatDim ? { concatDim: opts.concatDim } : {});
+  const collection = await openCollection((await expandInputs(inputs)).map(normalizeLocation), opts.concatDim ? { concatDim: opts.concatDim } : {});
   try {
     const ds = collection.dataset;
     const dim = collection.concatDim ?? opts.concatDim ?? ds.root.dims.find((d) => d.unlimited)?.name;
@@ -83,7 +84,7 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
     }
     // The store's own encoding must come out of the new files too (dtype, fill value, codec).
     const spec: Omit<JobSpec, "id"> = {
-      inputs: collection.files.map((f) => f.path), concatDim: dim, store: resolve(opts.out), zarrFormat: format,
+      inputs: collection.files.map((f) => f.path), concatDim: dim, store: normalizeLocation(opts.out), zarrFormat: format,
       codec, level, chunks, skipUnsupported: false, append: { concatDim: dim, oldLength },
     };
     const job: JobSpec = { id: jobId({ ...spec, store: "" }), ...spec };

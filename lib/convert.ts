@@ -3,14 +3,13 @@
  * executor, then the root and consolidated metadata last. A lock keeps a second writer out, per-task
  * completion records make a killed run resumable, and appends extend an existing store.
  */
-import { readdir, rm, stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { resolve } from "node:path";
 import { openCollection, type Collection } from "./collection.js";
 import { ConvertError } from "./errors.js";
 import { createExecutor } from "./exec/registry.js";
 import type { ExecutorName } from "./exec/types.js";
-import { buildEncodings, copyPlan, jobId, JOB_KEY, lazyLengths, openStore, primed, primeJob, STATE_PREFIX } from "./exec/job.js";
+import { buildEncodings, copyPlan, jobId, JOB_KEY, lazyLengths, primed, primeJob, STATE_PREFIX } from "./exec/job.js";
 import type { TaskOutcome } from "./exec/task.js";
 import { acquireLock, readLock } from "./store/lock.js";
 import { itemSize, walkGroups, walkVariables, type Variable } from "./model.js";
@@ -18,6 +17,9 @@ import { chooseChunks, type ChunkSpec } from "./plan/chunks.js";
 import { planJob } from "./plan/planner.js";
 import type { ArrayInput, JobSpec, Plan, TaskSpec } from "./plan/types.js";
 import { FsStore } from "./store/fs.js";
+import { normalizeLocation, openStore } from "./store/open.js";
+import { addTotals, storageMetrics, totalsOf, type StorageTotals } from "./store/metrics.js";
+import { expandInputs } from "./io/inputs.js";
 import { getJson } from "./store/read.js";
 import type { Store } from "./store/types.js";
 import { attrsToJson } from "./zarr/attrs.js";
@@ -103,6 +105,8 @@ export interface ConvertSummary {
   readAmplification: number;
   bytesRead: number;
   bytesWritten: number;
+  /** Object-storage requests of this run (all zero for local disk), retries included. */
+  storage: StorageTotals;
   seconds: number;
 }
 
@@ -159,7 +163,7 @@ export async function prepareJob(inputs: string[], opts: ConvertOptions): Promis
   if (opts.append) return prepareAppend(inputs, opts);
   const format = opts.zarrFormat ?? 3;
   if (format !== 2 && format !== 3) throw new ConvertError("Usage", `--zarr-format must be 2 or 3, got ${String(format)}`);
-  const collection = await openCollection(inputs.map((p) => resolve(p)), opts.concatDim ? { concatDim: opts.concatDim } : {});
+  const collection = await openCollection((await expandInputs(inputs)).map(normalizeLocation), opts.concatDim ? { concatDim: opts.concatDim } : {});
   try {
     const ds = collection.dataset;
     const chosen = selectVariables([...walkVariables(ds.root)], opts.variables);
@@ -179,7 +183,7 @@ export async function prepareJob(inputs: string[], opts: ConvertOptions): Promis
     const copy = opts.codec === "copy" ? copyPlan(collection, chunks) : undefined;
     const lengths = lazyLengths(collection);
     const spec: Omit<JobSpec, "id"> = {
-      inputs: collection.files.map((f) => f.path), ...(lengths && { lengths }), concatDim: collection.concatDim ?? null, store: resolve(opts.out),
+      inputs: collection.files.map((f) => f.path), ...(lengths && { lengths }), concatDim: collection.concatDim ?? null, store: normalizeLocation(opts.out),
       zarrFormat: format, codec: opts.codec ?? "zstd", level: opts.level ?? null, chunks, skipUnsupported: !!opts.skipUnsupported,
       ...(copy && { copy: copy.copy }),
     };
@@ -211,6 +215,11 @@ function workersFor(opts: ConvertOptions): number {
   return Math.max(1, opts.workers ?? Math.min(4, availableParallelism()));
 }
 
+async function isEmpty(store: Store): Promise<boolean> {
+  for await (const _ of store.list("/")) return false;
+  return true;
+}
+
 interface JobRecord {
   job: JobSpec;
   tasks: TaskSpec[];
@@ -221,11 +230,12 @@ const hasMarker = (store: Store) => store.has(IN_PROGRESS_KEY);
 /** Decides what to do with what is at `out`; returns the done task ids when resuming. */
 async function beginWrite(store: Store, prep: PreparedJob, opts: ConvertOptions): Promise<{ done: Map<number, TaskOutcome>; tasks: TaskSpec[]; complete: boolean }> {
   const out = opts.out;
-  const info = await stat(out).catch(() => undefined);
   const fresh = { done: new Map<number, TaskOutcome>(), tasks: prep.plan.tasks, complete: false };
-  if (info && !info.isDirectory()) throw new ConvertError("OutputExists", "output exists and is not a directory", out);
-  const entries = info ? await readdir(out) : [];
-  if (entries.length > 0 && !opts.append) {
+  if (store instanceof FsStore) {
+    const info = await stat(out).catch(() => undefined);
+    if (info && !info.isDirectory()) throw new ConvertError("OutputExists", "output exists and is not a directory", out);
+  }
+  if (!(await isEmpty(store)) && !opts.append) {
     const lock = await readLock(store);
     if (lock?.alive) throw new ConvertError("OutputExists", `store is being written by ${lock.owner} since ${lock.started}`, out);
     const incomplete = await hasMarker(store);
@@ -240,7 +250,7 @@ async function beginWrite(store: Store, prep: PreparedJob, opts: ConvertOptions)
       throw new ConvertError("OutputExists", "output already exists (use --overwrite to replace it)", out);
     } else {
       const isZarr = (await store.has("/.zgroup")) || (await store.has("/zarr.json")) || (await store.has("/.zarray")) || incomplete || (await store.has(JOB_KEY));
-      if (!isZarr) throw new ConvertError("OutputExists", "output is a non-empty directory that is not a Zarr store; refusing to delete it", out);
+      if (!isZarr) throw new ConvertError("OutputExists", `output is a non-empty ${store instanceof FsStore ? "directory" : "prefix"} that is not a Zarr store; refusing to delete it`, out);
       await store.deletePrefix("/");
     }
   }
@@ -292,6 +302,7 @@ async function finish(store: Store, meta: MetadataWriter, prep: PreparedJob) {
 
 export async function convert(inputs: string[], opts: ConvertOptions): Promise<ConvertSummary> {
   const t0 = performance.now();
+  const storageBefore = totalsOf(storageMetrics.summary());
   const prep = await prepareJob(inputs, opts);
   const store = openStore(opts.out);
   const executorName = chooseExecutor(opts, prep.plan, prep.job.copy);
@@ -299,7 +310,7 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
   let createdOut = false;
   let began = false;
   try {
-    createdOut = !(await stat(opts.out).catch(() => undefined));
+    createdOut = store instanceof FsStore && !(await stat(opts.out).catch(() => undefined));
     const state = await beginWrite(store, prep, opts);
     const summary = (mode: ConvertSummary["mode"], outcomes: TaskOutcome[], tasksSkipped: number): ConvertSummary => {
       const byArray = new Map<string, ArraySummary>([...prep.encodings.values()].map((e) => [e.variable.path, {
@@ -318,6 +329,7 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
         mode, arrays: [...byArray.values()], skipped: prep.skipped, tasks: state.tasks.length, tasksSkipped,
         executor: executorName, workers, readAmplification: prep.plan.estimates.readAmplification,
         bytesRead: outcomes.reduce((s, o) => s + o.bytesRead, 0), bytesWritten: outcomes.reduce((s, o) => s + o.bytesWritten, 0),
+        storage: outcomes.reduce((t, o) => (o.storage ? addTotals(t, o.storage) : t), addTotals(totalsOf(storageMetrics.summary()), storageBefore, -1)),
         seconds: (performance.now() - t0) / 1000,
       };
     };
@@ -388,7 +400,7 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
 
 /** Failures a resumed run could get past (cancellation, crashed workers) keep the partial store. */
 function isResumable(e: unknown): boolean {
-  return e instanceof ConvertError && /cancelled|worker failed/.test(e.message);
+  return e instanceof ConvertError && (e._tag === "Remote" || /cancelled|worker failed/.test(e.message));
 }
 
 /** The dry run behind `convert-to-zarr plan`. */

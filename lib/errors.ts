@@ -12,6 +12,7 @@ export type ErrorTag =
   | "OutputExists" // refusing to overwrite
   | "Incomplete" // a store still marked in progress
   | "VerifyFailed" // verify found a difference
+  | "Remote" // object storage failed after its retries (throttling, 5xx, resets)
   | "Usage"; // bad options
 
 export class ConvertError extends Error {

@@ -1,4 +1,5 @@
 /** An `ncdump -hs`-like summary of a file or collection: structure, chunking, filters, sizes. */
+import { expandInputs } from "./io/inputs.js";
 import { openCollection, type CollectionOptions } from "./collection.js";
 import { formatBytes } from "./format.js";
 import { itemSize, product, walkGroups, type Attribute, type Dataset, type Group } from "./model.js";
@@ -13,7 +14,7 @@ export interface InspectResult {
 }
 
 export async function inspect(inputs: string[], opts: CollectionOptions = {}): Promise<InspectResult> {
-  const c = await openCollection(inputs, opts);
+  const c = await openCollection(await expandInputs(inputs), opts);
   try {
     let bytes = 0;
     for (const g of walkGroups(c.dataset.root)) for (const v of g.variables) bytes += product(v.shape) * itemSize(v.dtype);

@@ -7,7 +7,8 @@ import * as zarr from "zarrita";
 import { openCollection } from "./collection.js";
 import { ConvertError } from "./errors.js";
 import { allocate, itemSize, product, walkGroups, walkVariables, type ArrayData, type Attribute, type Variable } from "./model.js";
-import { FsStore } from "./store/fs.js";
+import { openStore } from "./store/open.js";
+import { expandInputs } from "./io/inputs.js";
 import { readStoreContents, strictJsonView, zarritaData } from "./store/read.js";
 import { attrToJson, JsonFloat } from "./zarr/attrs.js";
 import { readStored } from "./zarr/chunk.js";
@@ -114,9 +115,9 @@ function unravel(i: number, shape: readonly number[]): number[] {
 }
 
 export async function verify(inputs: string[], storeUrl: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
-  const store = new FsStore(storeUrl);
+  const store = openStore(storeUrl);
   const contents = await readStoreContents(store);
-  const collection = await openCollection(inputs, opts.concatDim ? { concatDim: opts.concatDim } : {});
+  const collection = await openCollection(await expandInputs(inputs), opts.concatDim ? { concatDim: opts.concatDim } : {});
   try {
     const ds = collection.dataset;
     const fmtN = contents.format;

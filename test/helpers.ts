@@ -1,5 +1,5 @@
 /** Shared test plumbing: where the corpus and the repo are, temp dirs, the CLI, Debian's Python. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -39,11 +39,24 @@ export interface RunResult {
 }
 
 /** Runs the real CLI entry point, as a user would. */
-export function cli(args: string[], opts: { cwd?: string } = {}): RunResult {
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): RunResult {
   const r = spawnSync(process.execPath, [join(ROOT, "bin/convert-to-zarr"), ...args], {
-    encoding: "utf8", cwd: opts.cwd ?? ROOT, env: { ...process.env, CONVERT_TO_ZARR_DEBUG: "" },
+    encoding: "utf8", cwd: opts.cwd ?? ROOT, env: { ...process.env, CONVERT_TO_ZARR_DEBUG: "", ...opts.env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The CLI without blocking this process (needed when this process serves it, e.g. a proxy). */
+export function cliAsync(args: string[], opts: { env?: Record<string, string> } = {}): Promise<RunResult> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(ROOT, "bin/convert-to-zarr"), ...args], {
+      cwd: ROOT, env: { ...process.env, CONVERT_TO_ZARR_DEBUG: "", ...opts.env },
+    });
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (status) => done({ status, stdout, stderr }));
+  });
 }
 
 /** Runs a Python script from test/py with Debian's python3; returns its parsed JSON lines. */

@@ -1,5 +1,5 @@
 /**
- * The command line: `convert-to-zarr inspect | convert | verify`. Every failure is one line on
+ * The command line: `convert-to-zarr inspect | plan | convert | verify | s3-local`. Every failure is one line on
  * stderr naming the file and the problem, and a non-zero exit; set CONVERT_TO_ZARR_DEBUG=1 for
  * the stack trace.
  */
@@ -16,6 +16,9 @@ import { parseChunkSpec } from "../plan/chunks.js";
 import { verify } from "../verify.js";
 import { CODEC_NAMES, type CodecName } from "../zarr/codecs.js";
 import { encodeJson } from "../zarr/json.js";
+import { setRemoteMode, type RemoteMode } from "../io/open.js";
+import { localStateFile } from "../store/s3-config.js";
+import { startLocalS3 } from "../s3local/start.js";
 
 const intArg = (name: string) => (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
@@ -27,6 +30,9 @@ const listArg = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean)
 function output(json: boolean | undefined, value: unknown, text: () => string) {
   process.stdout.write((json ? encodeJson(value) : text()) + "\n");
 }
+
+const remoteReadOption = () =>
+  new Option("--remote-read <mode>", "s3:// inputs: read byte ranges as needed, or download each file whole first").choices(["ranged", "download"]).default("ranged");
 
 const concatDimOption = (help = "dimension to concatenate several files along (default: the unlimited one)") =>
   new Option("--concat-dim <name>", help);
@@ -41,6 +47,10 @@ function summaryText(s: ConvertSummary): string {
       `${empty ? ` (+${empty} all-fill chunks not stored)` : ""}, ${formatBytes(s.bytesWritten)} in ${s.seconds.toFixed(2)} s` +
       ` (${s.tasks} tasks${s.tasksSkipped ? `, ${s.tasksSkipped} already done` : ""}, ${s.executor} x ${s.workers}, read amplification ${s.readAmplification.toFixed(2)})`,
   ];
+  const io = s.storage;
+  if (io.requests > 0) {
+    lines.push(`object storage: ${io.requests} requests (${io.retries} retried), ${formatBytes(io.bytesIn)} read, ${formatBytes(io.bytesOut)} written`);
+  }
   for (const k of s.skipped) lines.push(`skipped ${k.path}: unsupported ${k.reason}`);
   return lines.join("\n");
 }
@@ -87,7 +97,8 @@ function convertOptions(o: ConvertFlags): ConvertOptions {
 /** The options convert and plan share. */
 function conversionOptions(cmd: Command): Command {
   return cmd
-    .requiredOption("-o, --out <store>", "output Zarr store (a directory)")
+    .requiredOption("-o, --out <store>", "output Zarr store: a directory or an s3://bucket/prefix URL")
+    .addOption(remoteReadOption())
     .addOption(new Option("--zarr-format <n>", "Zarr format").choices(["2", "3"]).default("3"))
     .addOption(new Option("--codec <name>", "chunk compression").choices(CODEC_NAMES as string[]).default("zstd"))
     .option("--level <n>", "compression level (zstd default 3, gzip and blosc 5)", intArg("--level"))
@@ -108,12 +119,17 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)")
-    .configureOutput({ outputError: (str, write) => write(str.split("\n")[0] + "\n") });
+    .configureOutput({ outputError: (str, write) => write(str.split("\n")[0] + "\n") })
+    .hook("preAction", (_program, action) => {
+      const mode = action.opts()["remoteRead"] as RemoteMode | undefined;
+      if (mode) setRemoteMode(mode);
+    });
 
   program.command("inspect")
     .description("Summarise NetCDF file(s) like `ncdump -hs`: dimensions, variables, chunking, filters, sizes")
-    .argument("<input...>", "NetCDF files; several are shown as one collection")
+    .argument("<input...>", "NetCDF files or s3:// URLs (globs too); several are shown as one collection")
     .addOption(concatDimOption())
+    .addOption(remoteReadOption())
     .option("--json", "print JSON instead of text")
     .action(async (inputs: string[], o: { concatDim?: string; json?: boolean }) => {
       const r = await inspect(inputs, o.concatDim ? { concatDim: o.concatDim } : {});
@@ -122,7 +138,7 @@ export function buildProgram(): Command {
 
   conversionOptions(program.command("plan")
     .description("Show what convert would do, without writing: tasks, objects, bytes, memory, read amplification")
-    .argument("<input...>", "NetCDF-3 or NetCDF-4/HDF5 files"))
+    .argument("<input...>", "NetCDF-3 or NetCDF-4/HDF5 files or s3:// URLs (globs too)"))
     .action(async (inputs: string[], o: ConvertFlags) => {
       const { job, plan, skipped, notCopied } = await planConversion(inputs, convertOptions(o));
       output(o.json, { job, estimates: plan.estimates, arrays: plan.arrays, skipped, notCopied }, () =>
@@ -133,7 +149,7 @@ export function buildProgram(): Command {
 
   conversionOptions(program.command("convert")
     .description("Convert NetCDF file(s) into one Zarr store (several files are concatenated along the record dimension)")
-    .argument("<input...>", "NetCDF-3 or NetCDF-4/HDF5 files"))
+    .argument("<input...>", "NetCDF-3 or NetCDF-4/HDF5 files or s3:// URLs (globs too)"))
     .option("--overwrite", "replace an existing Zarr store at --out")
     .option("--resume", "continue an interrupted run on --out (same inputs and options), skipping finished tasks")
     .option("-q, --quiet", "no progress output")
@@ -152,6 +168,7 @@ export function buildProgram(): Command {
     .description("Compare a Zarr store with its NetCDF source(s): every array, dimension, attribute and value; exits 1 on the first difference")
     .argument("<input...>", "the NetCDF file(s) the store was converted from, then the store")
     .addOption(concatDimOption("as given to convert"))
+    .addOption(remoteReadOption())
     .option("--variables <a,b,...>", "as given to convert", listArg)
     .option("--json", "print the report as JSON")
     .action(async (args: string[], o: { concatDim?: string; variables?: string[]; json?: boolean }) => {
@@ -163,6 +180,21 @@ export function buildProgram(): Command {
       output(o.json, { ok: true, ...r }, () =>
         `verified ${store}: ${r.arrays} arrays, ${r.values} values, ${r.attributes} attributes identical to the source` +
           `${r.skipped.length ? ` (unsupported, not in store: ${r.skipped.join(", ")})` : ""}`);
+    });
+
+  program.command("s3-local")
+    .description("Run the local S3-compatible endpoint (s3rver) on 127.0.0.1 until interrupted; other commands find it while it runs")
+    .option("--dir <path>", "where objects are stored, one folder per bucket", "s3-data")
+    .option("--port <n>", "port (0: a free one)", intArg("--port"), 4568)
+    .option("--bucket <name...>", "buckets to create", ["convert-to-zarr"])
+    .action(async (o: { dir: string; port: number; bucket: string[] }) => {
+      const s3 = await startLocalS3({ dataDir: o.dir, port: o.port, buckets: o.bucket, stateFile: localStateFile(), keepAlive: true });
+      process.stdout.write(`local S3 endpoint ${s3.endpoint} (data in ${s3.dataDir}, buckets: ${o.bucket.join(", ")}); Ctrl-C stops it\n`);
+      await new Promise<void>((done) => {
+        const stop = () => void s3.stop().then(done);
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
     });
   return program;
 }

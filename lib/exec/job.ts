@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { openCollection, type Collection } from "../collection.js";
 import { ConvertError } from "../errors.js";
 import { findVariable, itemSize, walkVariables, type Variable } from "../model.js";
-import { FsStore } from "../store/fs.js";
+import { openStore } from "../store/open.js";
 import type { Store } from "../store/types.js";
 import { copyCompressor, makeCompressor } from "../zarr/codecs.js";
 import { encodeArray, type ArrayEncoding } from "../zarr/encoding.js";
@@ -32,10 +32,6 @@ export function storedVariable(v: Variable, job: JobSpec): Variable {
   const shape = v.shape.slice();
   shape[axis] = shape[axis]! + job.append.oldLength;
   return { ...v, shape };
-}
-
-export function openStore(url: string): Store {
-  return new FsStore(url);
 }
 
 export interface JobContext {

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { ConvertError } from "../errors.js";
 import type { JobSpec, TaskSpec } from "../plan/types.js";
 import { dispatch } from "./dispatch.js";
+import { workerIo } from "../worker/io.js";
 import type { ExecOptions, Executor, WorkerResult } from "./types.js";
 
 type Tinypool = import("tinypool").default;
@@ -35,7 +36,8 @@ export class PoolExecutor implements Executor {
 
   async run(job: JobSpec, tasks: readonly TaskSpec[], opts: ExecOptions) {
     const pool = await this.open(opts.workers);
-    return dispatch(tasks, (task) => pool.run({ job, task }) as Promise<WorkerResult>, opts);
+    const io = workerIo();
+    return dispatch(tasks, (task) => pool.run({ job, task, io }) as Promise<WorkerResult>, opts);
   }
 
   async close() {

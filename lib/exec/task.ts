@@ -3,6 +3,7 @@
  * It reads each source chunk that overlaps its block exactly once, assembles the block, then encodes
  * and stores the block's target chunks, and finally records its completion in the store.
  */
+import type { StorageTotals } from "../store/metrics.js";
 import pLimit from "p-limit";
 import * as zarr from "zarrita";
 import { allocate, product, type ArrayData } from "../model.js";
@@ -22,6 +23,8 @@ export interface TaskOutcome {
   bytesWritten: number;
   /** Uncompressed bytes decoded from the sources. */
   bytesRead: number;
+  /** Object-storage traffic of the task, when it ran in a worker (inline tasks count in the main thread). */
+  storage?: StorageTotals;
 }
 
 // One open job per worker: files stay open across that job's tasks.

@@ -6,7 +6,7 @@
  * version 1 B-tree that netCDF-C's files index chunks with (layout v3), or a single chunk (layout v4).
  * Other chunk indexes (fixed/extensible arrays, v2 B-trees) answer "no index": callers then decode.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import type { ByteSource } from "../io/byte-source.js";
 
 export interface ChunkLocation {
   /** Absolute file offset and stored (compressed) size. */
@@ -22,15 +22,11 @@ export type ChunkIndex = Map<string, ChunkLocation>;
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 class Reader {
-  constructor(private fd: number) {}
+  constructor(private src: ByteSource) {}
   bytes(pos: number, n: number): Buffer {
     const b = Buffer.alloc(n);
-    let got = 0;
-    while (got < n) {
-      const k = readSync(this.fd, b, got, n - got, pos + got);
-      if (k === 0) throw new Error(`unexpected end of file at ${pos + got}`);
-      got += k;
-    }
+    const got = this.src.readInto(pos, n, b, 0);
+    if (got < n) throw new Error(`unexpected end of file at ${pos + got}`);
     return b;
   }
 }
@@ -137,10 +133,9 @@ function walkBTree(r: Reader, sb: Superblock, addr: number, rank: number, chunkD
  * The chunk index of the dataset whose object header is at `headerAddr` (relative to the base, as an
  * HDF5 object reference holds it), or undefined when its layout or index type is not one we read.
  */
-export function readChunkIndex(path: string, headerAddr: number, rank: number): ChunkIndex | undefined {
-  const fd = openSync(path, "r");
+export function readChunkIndex(src: ByteSource, headerAddr: number, rank: number): ChunkIndex | undefined {
   try {
-    const r = new Reader(fd);
+    const r = new Reader(src);
     const sb = superblock(r);
     const layout = headerMessages(r, sb, sb.base + headerAddr).find((m) => m.type === 0x08);
     if (!layout) return undefined;
@@ -172,22 +167,11 @@ export function readChunkIndex(path: string, headerAddr: number, rank: number): 
     return undefined;
   } catch {
     return undefined; // anything unexpected: decode instead of guessing
-  } finally {
-    closeSync(fd);
   }
 }
 
-/** Reads raw byte ranges of one file through a descriptor kept open (one open per file, not per chunk). */
-export class RawReader {
-  private fd: number | undefined;
-  constructor(readonly path: string) {}
-  read(offset: number, size: number): Uint8Array {
-    this.fd ??= openSync(this.path, "r");
-    const b = new Reader(this.fd).bytes(offset, size);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  }
-  close() {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-  }
+/** Reads raw byte ranges of one file (for copying a located chunk). */
+export function readRawBytes(src: ByteSource, offset: number, size: number): Uint8Array {
+  const b = new Reader(src).bytes(offset, size);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }

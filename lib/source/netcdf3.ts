@@ -5,14 +5,13 @@
  * needs the whole file in memory. The format is small (NetCDF Users Guide, "File Format
  * Specifications"): a header, then big-endian data, fixed-size variables first, then records.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { ConvertError } from "../errors.js";
 import {
   allocate, product, type ArrayData, type Attribute, type Dataset, type Dimension, type DType,
   type SourceFormat, type Variable,
 } from "../model.js";
 import { forEachRun, validateRegion } from "./region.js";
-import { openError } from "./sniff.js";
+import type { ByteSource } from "../io/byte-source.js";
 import type { SourceFile } from "./types.js";
 
 const NC_DIMENSION = 0x0a, NC_VARIABLE = 0x0b, NC_ATTRIBUTE = 0x0c;
@@ -105,27 +104,21 @@ function decodeAttr(name: string, dtype: DType, raw: Buffer, n: number): Attribu
   return { name, type: dtype, value };
 }
 
-export function openNetcdf3(path: string, format: SourceFormat): SourceFile {
-  let fd: number;
+/** Parses the header of a NetCDF-3 file; the file is closed when the result is (or on error). */
+export function openNetcdf3(src: ByteSource, format: SourceFormat): SourceFile {
   try {
-    fd = openSync(path, "r");
+    const parsed = parseWithGrowingBuffer(src, src.size, src.url, format);
+    return new Netcdf3File(src.url, src, parsed.dataset, parsed.vars);
   } catch (e) {
-    throw openError(path, e);
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const parsed = parseWithGrowingBuffer(fd, size, path, format);
-    return new Netcdf3File(path, fd, parsed.dataset, parsed.vars);
-  } catch (e) {
-    closeSync(fd);
+    src.close();
     throw e;
   }
 }
 
-function parseWithGrowingBuffer(fd: number, fileSize: number, path: string, format: SourceFormat) {
+function parseWithGrowingBuffer(src: ByteSource, fileSize: number, path: string, format: SourceFormat) {
   for (let len = Math.min(fileSize, 1 << 16); ; len = Math.min(fileSize, len * 4)) {
     const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, 0);
+    src.readInto(0, len, buf, 0);
     try {
       return parseHeader(buf, fileSize, path, format);
     } catch (e) {
@@ -237,7 +230,7 @@ function parseHeader(buf: Buffer, fileSize: number, path: string, format: Source
 class Netcdf3File implements SourceFile {
   constructor(
     readonly path: string,
-    private fd: number,
+    private src: ByteSource,
     readonly dataset: Dataset,
     private vars: Map<string, Nc3Var & { recSize: number }>,
   ) {}
@@ -284,13 +277,13 @@ class Netcdf3File implements SourceFile {
   private pread(into: Buffer, position: number) {
     let done = 0;
     while (done < into.length) {
-      const got = readSync(this.fd, into, done, into.length - done, position + done);
+      const got = this.src.readInto(position + done, into.length - done, into, done);
       if (got === 0) throw new ConvertError("Corrupt", `truncated: unexpected end of file at byte ${position + done}`, this.path);
       done += got;
     }
   }
 
   close() {
-    closeSync(this.fd);
+    this.src.close();
   }
 }

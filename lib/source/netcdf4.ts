@@ -1,17 +1,21 @@
 /**
- * NetCDF-4 / HDF5 reader on h5wasm's Node build (HDF5 preads the host disk directly), with the
- * throwing error handler on (without it, a missing filter yields garbage, not an error) and the
- * h5wasm-plugins compression filters registered, so every filter h5wasm can decode is readable.
+ * NetCDF-4 / HDF5 reader on h5wasm's ESM build, with the throwing error handler on (without it, a
+ * missing filter yields garbage, not an error) and the h5wasm-plugins compression filters registered,
+ * so every filter h5wasm can decode is readable. HDF5 reads each file through a ByteSource: a node
+ * in the wasm's in-memory file system whose reads call back into JS (FIELD-NOTES §1.6), so a local
+ * file and an object on S3 are opened the same way. (The Node build's raw host file system has no
+ * such nodes; the ESM build measured as fast on local files.)
  */
-import { resolve as resolvePath } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import { ConvertError, oneLine } from "../errors.js";
+import type { ByteSource } from "../io/byte-source.js";
 import {
   allocate, findVariable, walkVariables, type ArrayData, type Attribute, type AttrValue, type Dataset, type Dimension, type DType,
   type Group, type Variable,
 } from "../model.js";
-import { RawReader, readChunkIndex, type ChunkIndex } from "./hdf5-chunks.js";
+import { readChunkIndex, readRawBytes, type ChunkIndex } from "./hdf5-chunks.js";
 import { validateRegion } from "./region.js";
 import type { SourceFile } from "./types.js";
 
@@ -25,23 +29,51 @@ let h5Promise: Promise<H5> | undefined;
 let h5Module: H5Module | undefined;
 let h5Loaded: H5 | undefined;
 
+/** Where lazy files and plugins live inside the wasm's in-memory file system. */
+const FILES_DIR = "/convert-to-zarr-files";
+const PLUGINS_DIR = "/convert-to-zarr-plugins";
+
 /** Loads h5wasm once per process (or worker), lazily, so the CLI starts fast. */
 export function loadH5wasm(): Promise<H5> {
   h5Promise ??= (async () => {
-    const mod = (await import("h5wasm/node")) as unknown as { default: H5 };
-    const h5 = mod.default;
-    const Module = await h5.ready;
-    h5Module = Module as unknown as H5Module;
+    const h5 = (await import("h5wasm")).default as unknown as H5;
+    const Module = (await h5.ready) as unknown as H5Module;
+    h5Module = Module;
     Module.activate_throwing_error_handler();
-    // Point HDF5 at the plugin folder ourselves: h5wasm-plugins' helper strips "file://" by
-    // hand, which breaks on paths with spaces or non-ASCII characters.
-    const require = createRequire(import.meta.url);
-    const pluginsIndex = require.resolve("h5wasm-plugins/package.json");
-    Module.insert_plugin_search_path(fileURLToPath(new URL("./plugins", "file://" + pluginsIndex)), 0);
+    // h5wasm-plugins' installer fetch()es file:// URLs, which Node's fetch refuses: copy the filter
+    // libraries into the in-memory file system ourselves.
+    const plugins = join(dirname(createRequire(import.meta.url).resolve("h5wasm-plugins/package.json")), "plugins");
+    Module.FS.mkdirTree(PLUGINS_DIR);
+    for (const name of readdirSync(plugins).filter((n) => n.endsWith(".so"))) {
+      Module.FS.writeFile(`${PLUGINS_DIR}/${name}`, readFileSync(join(plugins, name)));
+    }
+    Module.insert_plugin_search_path(PLUGINS_DIR, 0);
+    Module.FS.mkdirTree(FILES_DIR);
     h5Loaded = h5;
     return h5;
   })();
   return h5Promise;
+}
+
+let lazyFiles = 0;
+
+/** A file in the wasm's file system whose reads are served by `src`; returns its path there. */
+function mountByteSource(src: ByteSource): string {
+  const FS = h5Module!.FS;
+  const name = `f${++lazyFiles}`;
+  const node = FS.createFile(FILES_DIR, name, {}, true, false) as LazyNode;
+  node.contents = null;
+  Object.defineProperty(node, "usedBytes", { get: () => src.size }); // MEMFS stat and llseek use it
+  node.stream_ops = {
+    ...node.stream_ops,
+    read: (_stream: unknown, out: Uint8Array, offset: number, length: number, position: number) => src.readInto(position, length, out, offset),
+  };
+  return `${FILES_DIR}/${name}`;
+}
+
+interface LazyNode {
+  contents: unknown;
+  stream_ops: Record<string, unknown>;
 }
 
 /** Attributes netCDF-C and HDF5 dimension scales use internally; not user metadata. */
@@ -177,8 +209,23 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
   return { dataset: { format: sawNetcdf ? "NETCDF4" : "HDF5", root }, datasets };
 }
 
-export async function openNetcdf4(path: string): Promise<SourceFile> {
-  return openNetcdf4With(await loadH5wasm(), path);
+export async function openNetcdf4(src: ByteSource): Promise<SourceFile> {
+  return openNetcdf4With(await loadH5wasm(), src);
+}
+
+/** Opens the HDF5 file behind `src`; on failure, everything is released and a one-line error thrown. */
+function openH5(h5: H5, src: ByteSource): { file: import("h5wasm").File; fsPath: string } {
+  const fsPath = mountByteSource(src);
+  try {
+    const file = new h5.File(fsPath, "r");
+    if (Number(file.file_id) < 0) throw new Error("cannot open as HDF5");
+    return { file, fsPath };
+  } catch (e) {
+    h5Module!.FS.unlink(fsPath);
+    src.close();
+    if (e instanceof ConvertError) throw e;
+    throw new ConvertError("Corrupt", `cannot open as HDF5 (truncated or corrupt?): ${hdf5Reason(e)}`, src.url);
+  }
 }
 
 /**
@@ -186,38 +233,29 @@ export async function openNetcdf4(path: string): Promise<SourceFile> {
  * walk (12 ms a file on the sample's archive), `like` stands in for the dataset description, and
  * datasets are looked up when first read. For files the main thread has already checked.
  */
-export function openNetcdf4Data(path: string, like: Dataset): SourceFile | undefined {
+export function openNetcdf4Data(src: ByteSource, like: Dataset): SourceFile | undefined {
   const h5 = h5Loaded;
   if (!h5) return undefined;
-  let file: import("h5wasm").File;
-  try {
-    file = new h5.File(resolvePath(path), "r");
-  } catch (e) {
-    throw new ConvertError("Corrupt", `cannot open as HDF5 (truncated or corrupt?): ${hdf5Reason(e)}`, path);
-  }
+  const { file, fsPath } = openH5(h5, src);
   const datasets = new Map<string, H5Dataset>();
   for (const v of walkVariables(like.root)) {
     const d = file.get(v.path);
     if (d instanceof h5.Dataset) datasets.set(v.path, d);
   }
-  return new Netcdf4File(path, file, like, datasets, true);
+  return new Netcdf4File(src, fsPath, file, like, datasets, true);
 }
 
-function openNetcdf4With(h5: H5, path: string): SourceFile {
-  let file: import("h5wasm").File;
+function openNetcdf4With(h5: H5, src: ByteSource): SourceFile {
+  const { file, fsPath } = openH5(h5, src);
   try {
-    file = new h5.File(resolvePath(path), "r");
-  } catch (e) {
-    throw new ConvertError("Corrupt", `cannot open as HDF5 (truncated or corrupt?): ${hdf5Reason(e)}`, path);
-  }
-  if (Number(file.file_id) < 0) throw new ConvertError("Corrupt", "cannot open as HDF5", path);
-  try {
-    const { dataset, datasets } = describe(h5, file, path);
-    return new Netcdf4File(path, file, dataset, datasets);
+    const { dataset, datasets } = describe(h5, file, src.url);
+    return new Netcdf4File(src, fsPath, file, dataset, datasets);
   } catch (e) {
     file.close();
+    h5Module!.FS.unlink(fsPath);
+    src.close();
     if (e instanceof ConvertError) throw e;
-    throw new ConvertError("Corrupt", `cannot read HDF5 metadata: ${hdf5Reason(e)}`, path);
+    throw new ConvertError("Corrupt", `cannot read HDF5 metadata: ${hdf5Reason(e)}`, src.url);
   }
 }
 
@@ -231,6 +269,14 @@ function hdf5Reason(e: unknown): string {
 }
 
 interface H5Module {
+  FS: {
+    mkdirTree(path: string): void;
+    writeFile(path: string, data: Uint8Array): void;
+    createFile(dir: string, name: string, props: object, canRead: boolean, canWrite: boolean): unknown;
+    unlink(path: string): void;
+  };
+  activate_throwing_error_handler(): void;
+  insert_plugin_search_path(path: string, index: number): void;
   create_object_reference(fileId: bigint, path: string): Uint8Array;
   _malloc(n: number): number;
   _free(p: number): void;
@@ -239,14 +285,18 @@ interface H5Module {
 }
 
 class Netcdf4File implements SourceFile {
+  readonly path: string;
   constructor(
-    readonly path: string,
+    private src: ByteSource,
+    private fsPath: string,
     private file: import("h5wasm").File,
     readonly dataset: Dataset,
     private datasets: Map<string, H5Dataset>,
     /** `dataset` describes another file of the collection: take shapes from HDF5 itself. */
     private borrowed = false,
-  ) {}
+  ) {
+    this.path = src.url;
+  }
 
   read(varPath: string, start: readonly number[], count: readonly number[]): ArrayData {
     const ds = this.datasets.get(varPath);
@@ -287,11 +337,9 @@ class Netcdf4File implements SourceFile {
   }
 
   private indexes = new Map<string, ChunkIndex | undefined>();
-  private raw: RawReader | undefined;
 
   readRaw(offset: number, size: number): Uint8Array {
-    this.raw ??= new RawReader(resolvePath(this.path));
-    return this.raw.read(offset, size);
+    return readRawBytes(this.src, offset, size);
   }
 
   /** Where each stored chunk of a variable is (for copying compressed chunks), if we can tell. */
@@ -302,7 +350,7 @@ class Netcdf4File implements SourceFile {
       if (ds && h5Module) {
         const ref = h5Module.create_object_reference(this.file.file_id, varPath);
         const addr = Number(Buffer.from(ref).readBigUInt64LE(0));
-        index = readChunkIndex(resolvePath(this.path), addr, (ds.shape ?? []).length);
+        index = readChunkIndex(this.src, addr, (ds.shape ?? []).length);
       }
       this.indexes.set(varPath, index);
     }
@@ -310,8 +358,9 @@ class Netcdf4File implements SourceFile {
   }
 
   close() {
-    this.raw?.close();
     this.file.close();
+    h5Module!.FS.unlink(this.fsPath);
+    this.src.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { randomBytes } from "node:crypto";
 import { ConvertError } from "../errors.js";
@@ -35,6 +35,33 @@ export class FsStore implements Store {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return undefined;
       throw e;
+    }
+  }
+
+  async readRange(key: StoreKey, offset: number, length: number): Promise<Uint8Array | undefined> {
+    let fh;
+    try {
+      fh = await open(this.file(key), "r");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return undefined;
+      throw e;
+    }
+    try {
+      const out = new Uint8Array(length);
+      const { bytesRead } = await fh.read(out, 0, length, offset);
+      return out.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async head(key: StoreKey): Promise<{ size: number } | undefined> {
+    try {
+      const st = await stat(this.file(key));
+      return st.isFile() ? { size: st.size } : undefined;
+    } catch {
+      return undefined;
     }
   }
 

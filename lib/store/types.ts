@@ -1,6 +1,6 @@
 /**
- * The one storage interface every backend implements (local disk now, S3 later), so the same code
- * runs everywhere. Keys look like zarrita's: "/path/to/key". A missing key reads as undefined.
+ * The one storage interface every backend implements (local disk, S3, and wrappers that add metrics,
+ * caching or latency), so the same code runs everywhere. Keys look like zarrita's: "/path/to/key". A missing key reads as undefined.
  * It is a superset of zarrita's readable store, so zarrita can read through any Store.
  */
 export type StoreKey = `/${string}`;
@@ -9,6 +9,10 @@ export interface Store {
   /** Where the store lives, for messages: a path or an s3:// URL. */
   readonly url: string;
   get(key: StoreKey): Promise<Uint8Array | undefined>;
+  /** `length` bytes at `offset` (fewer at the end of the object); undefined when the key is missing. */
+  readRange(key: StoreKey, offset: number, length: number): Promise<Uint8Array | undefined>;
+  /** Size of the object, or undefined when missing. */
+  head(key: StoreKey): Promise<{ size: number } | undefined>;
   set(key: StoreKey, value: Uint8Array): Promise<void>;
   /** Writes only when the key does not exist yet (atomically); false when it did. Used for locks. */
   setIfAbsent(key: StoreKey, value: Uint8Array): Promise<boolean>;

@@ -7,7 +7,15 @@ import { runGuarded } from "../exec/dispatch.js";
 import { runTask } from "../exec/task.js";
 import type { JobSpec, TaskSpec } from "../plan/types.js";
 import type { WorkerResult } from "../exec/types.js";
+import { applyWorkerIo, type WorkerIo } from "./io.js";
+import { addTotals, storageMetrics, totalsOf } from "../store/metrics.js";
 
-export default function handle(payload: { job: JobSpec; task: TaskSpec }): Promise<WorkerResult> {
-  return runGuarded(() => runTask(payload.job, payload.task));
+export default function handle(payload: { job: JobSpec; task: TaskSpec; io?: WorkerIo }): Promise<WorkerResult> {
+  if (payload.io) applyWorkerIo(payload.io);
+  return runGuarded(async () => {
+    // One task at a time per worker, so the difference is this task's own storage traffic.
+    const before = totalsOf(storageMetrics.summary());
+    const outcome = await runTask(payload.job, payload.task);
+    return { ...outcome, storage: addTotals(totalsOf(storageMetrics.summary()), before, -1) };
+  });
 }

@@ -1,0 +1,248 @@
+/**
+ * A Store on S3 (or any S3-compatible endpoint) through @aws-sdk/client-s3 v3. The SDK's standard
+ * retry mode (backoff with jitter) covers throttling (503 SlowDown), 5xx and connection errors before
+ * a response; p-retry covers a body cut off mid-stream, which the SDK does not retry. Every HTTP
+ * request is counted in `metrics`. Buffers only, never streams, as bodies: with a stream the SDK
+ * switches to aws-chunked framing that some emulators store verbatim.
+ */
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import {
+  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  type PutObjectCommandInput,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import pLimit, { type LimitFunction } from "p-limit";
+import pRetry, { AbortError } from "p-retry";
+import { ConvertError, oneLine } from "../errors.js";
+import { RequestMetrics, storageMetrics } from "./metrics.js";
+import { LOCAL_CREDENTIALS, s3Settings, type S3Settings } from "./s3-config.js";
+import { objectKey, parseS3Url, type S3Location } from "./s3-url.js";
+import type { Store, StoreKey } from "./types.js";
+
+/** Objects above this go up in parts (lib-storage), 8 MiB each, 4 at a time. */
+export const MULTIPART_THRESHOLD = 16 << 20;
+const PART_SIZE = 8 << 20;
+const DELETE_BATCH = 1000; // S3's DeleteObjects maximum
+
+const clients = new Map<string, S3Client>();
+
+/** One client per settings per thread: it holds the connection pool. */
+export function s3Client(settings: S3Settings): S3Client {
+  const id = JSON.stringify(settings);
+  let c = clients.get(id);
+  if (!c) {
+    const agent = { keepAlive: true, maxSockets: Math.max(settings.concurrency, 8) };
+    c = new S3Client({
+      ...(settings.endpoint && { endpoint: settings.endpoint }),
+      ...(settings.region && { region: settings.region }),
+      forcePathStyle: settings.forcePathStyle,
+      ...(settings.localCredentials && { credentials: LOCAL_CREDENTIALS }),
+      maxAttempts: settings.maxAttempts,
+      retryMode: "standard",
+      // Emulators mishandle the SDK's default flexible checksums (FIELD-NOTES §7.1); AWS keeps them.
+      ...(settings.endpoint && { requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" }),
+      requestHandler: new NodeHttpHandler({
+        httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent), connectionTimeout: 10_000, requestTimeout: 120_000,
+      }),
+    });
+    clients.set(id, c);
+  }
+  return c;
+}
+
+interface ServiceError {
+  name?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number; attempts?: number };
+  $retryable?: unknown;
+}
+/** The HTTP status of an SDK error, also when wrapped in a ConvertError by send(). */
+const status = (e: unknown): number | undefined =>
+  (e as ServiceError)?.$metadata?.httpStatusCode ?? (e instanceof ConvertError ? status(e.cause) : undefined);
+const isMissing = (e: unknown) => status(e) === 404 || ["NoSuchKey", "NotFound"].includes((e as ServiceError)?.name ?? "");
+const BODY_ERRORS = /ECONNRESET|EPIPE|socket hang up|aborted|premature close|terminated|ETIMEDOUT/i;
+
+export class S3Store implements Store {
+  readonly url: string;
+  readonly loc: S3Location;
+  readonly metrics: RequestMetrics;
+  private readonly client: S3Client;
+  private readonly limit: LimitFunction;
+
+  constructor(url: string, opts: { settings?: S3Settings; metrics?: RequestMetrics } = {}) {
+    this.url = url;
+    this.loc = parseS3Url(url);
+    this.settings = opts.settings ?? s3Settings();
+    this.client = s3Client(this.settings);
+    this.limit = pLimit(this.settings.concurrency);
+    this.metrics = opts.metrics ?? new RequestMetrics();
+  }
+  readonly settings: S3Settings;
+
+  key(key: StoreKey): string {
+    return objectKey(this.loc.prefix, key, this.url);
+  }
+
+  /** Runs one request under the concurrency limit, counted, with S3 errors turned into one-line ConvertErrors. */
+  private async send<T>(op: string, key: string, run: () => Promise<T>, bytes: (t: T) => number): Promise<T> {
+    return this.limit(async () => {
+      const t0 = performance.now();
+      try {
+        const out = await run();
+        const attempts = (out as { $metadata?: { attempts?: number } })?.$metadata?.attempts;
+        const r = { ms: performance.now() - t0, bytes: bytes(out), ...(attempts && { attempts }) };
+        this.metrics.record(op, r);
+        storageMetrics.record(op, r);
+        return out;
+      } catch (e) {
+        const attempts = (e as ServiceError)?.$metadata?.attempts;
+        const r = { ms: performance.now() - t0, error: !isMissing(e), ...(attempts && { attempts }) };
+        this.metrics.record(op, r);
+        storageMetrics.record(op, r);
+        throw e;
+      }
+    }).catch((e: unknown) => {
+      throw isMissing(e) || e instanceof ConvertError || e instanceof AbortError ? e : this.describe(op, key, e);
+    });
+  }
+
+  private describe(op: string, key: string, e: unknown): ConvertError {
+    const err = e as ServiceError;
+    const where = `s3://${this.loc.bucket}/${key}`;
+    const code = status(e);
+    const name = err?.name ?? "Error";
+    if (name === "NoSuchBucket") return new ConvertError("NotFound", "no such bucket", `s3://${this.loc.bucket}`);
+    if (code === 403 || name === "AccessDenied") return new ConvertError("Unreadable", `access denied (${op})`, where);
+    if (name === "CredentialsProviderError") return new ConvertError("Usage", `no usable AWS credentials: ${oneLine(e)}`, where);
+    const attempts = err?.$metadata?.attempts;
+    return new ConvertError("Remote", `S3 ${op} failed${code ? ` with HTTP ${code}` : ""}: ${name === "Error" ? oneLine(e) : name}${attempts ? ` after ${attempts} attempts` : ""}`, where, { cause: e });
+  }
+
+  /** A GET whose body is read in full; a body cut off mid-stream is requested again (bounded, with jitter). */
+  private async fetch(op: "get" | "readRange", key: string, range?: [number, number]): Promise<Uint8Array | undefined> {
+    return pRetry(async () => {
+      try {
+        return await this.send(op, key, async () => {
+          const res = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: key, ...(range && { Range: `bytes=${range[0]}-${range[1]}` }) }));
+          const body = await res.Body!.transformToByteArray();
+          return Object.assign(body, { $metadata: res.$metadata, contentRange: res.ContentRange });
+        }, (b) => b.byteLength);
+      } catch (e) {
+        if (isMissing(e)) return undefined;
+        if (status(e) === 416) return new Uint8Array(0); // range starts past the end
+        const cause = e instanceof ConvertError ? e.cause : e;
+        if (!BODY_ERRORS.test(String((cause as Error)?.message ?? cause)) || status(e)) throw new AbortError(e as Error);
+        throw e;
+      }
+    }, { retries: this.settings.maxAttempts - 1, minTimeout: 100, maxTimeout: 5_000, randomize: true }).catch((e: unknown) => {
+      throw e instanceof AbortError ? (e as unknown as { originalError: Error }).originalError : e;
+    });
+  }
+
+  async get(key: StoreKey): Promise<Uint8Array | undefined> {
+    const body = await this.fetch("get", this.key(key));
+    return body && new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  }
+
+  async readRange(key: StoreKey, offset: number, length: number): Promise<Uint8Array | undefined> {
+    if (length <= 0) return (await this.head(key)) ? new Uint8Array(0) : undefined;
+    const body = await this.fetch("readRange", this.key(key), [offset, offset + length - 1]);
+    if (!body) return undefined;
+    // Emulators have answered a one-byte range with the whole object (s3rver): trust Content-Range, then length.
+    const cr = /^bytes (\d+)-/.exec((body as { contentRange?: string }).contentRange ?? "");
+    const start = cr ? offset - Number(cr[1]) : body.byteLength > length ? offset : 0;
+    return new Uint8Array(body.buffer, body.byteOffset + start, Math.min(length, body.byteLength - start));
+  }
+
+  async head(key: StoreKey): Promise<{ size: number } | undefined> {
+    const k = this.key(key);
+    try {
+      const res = await this.send("head", k, () => this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: k })), () => 0);
+      return { size: res.ContentLength ?? 0 };
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async has(key: StoreKey): Promise<boolean> {
+    return (await this.head(key)) !== undefined;
+  }
+
+  private putInput(key: string, value: Uint8Array): PutObjectCommandInput {
+    const sse = this.settings.sse;
+    return {
+      Bucket: this.loc.bucket, Key: key, Body: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+      ...(sse && { ServerSideEncryption: sse.mode, ...(sse.kmsKeyId && { SSEKMSKeyId: sse.kmsKeyId }) }),
+    };
+  }
+
+  async set(key: StoreKey, value: Uint8Array): Promise<void> {
+    const k = this.key(key);
+    if (value.byteLength <= MULTIPART_THRESHOLD) {
+      await this.send("put", k, () => this.client.send(new PutObjectCommand(this.putInput(k, value))), () => value.byteLength);
+      return;
+    }
+    // Parts are not counted one by one: lib-storage sends them; count the upload as one "multipart" request.
+    await this.send("multipart", k, () => new Upload({ client: this.client, params: this.putInput(k, value), partSize: PART_SIZE, queueSize: 4 }).done(), () => value.byteLength);
+  }
+
+  async setIfAbsent(key: StoreKey, value: Uint8Array): Promise<boolean> {
+    const k = this.key(key);
+    try {
+      await this.send("put", k, () => this.client.send(new PutObjectCommand({ ...this.putInput(k, value), IfNoneMatch: "*" })), () => value.byteLength);
+      return true;
+    } catch (e) {
+      const code = status(e);
+      if (code === 412 || code === 409) return false; // 412: exists; 409: a concurrent conditional write won
+      throw e;
+    }
+  }
+
+  async delete(key: StoreKey): Promise<void> {
+    const k = this.key(key);
+    await this.send("delete", k, () => this.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: k })), () => 0);
+  }
+
+  /**
+   * Pages with StartAfter (the last key of the previous page) rather than ContinuationToken: AWS
+   * supports both, and s3rver's tokens fail without OpenSSL's legacy provider.
+   */
+  async *list(prefix: StoreKey = "/"): AsyncIterable<StoreKey> {
+    const base = this.key(prefix);
+    const p = base === "" ? "" : base + "/";
+    let after: string | undefined;
+    for (;;) {
+      const res = await this.send("list", p, () => this.client.send(new ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: p, ...(after && { StartAfter: after }) })), () => 0);
+      const keys = (res.Contents ?? []).map((o) => o.Key!).filter((k) => k !== undefined);
+      const strip = this.loc.prefix === "" ? 0 : this.loc.prefix.length + 1;
+      for (const k of keys) yield ("/" + k.slice(strip)) as StoreKey;
+      if (!res.IsTruncated || keys.length === 0) return;
+      after = keys[keys.length - 1];
+    }
+  }
+
+  /** Deletes by prefix in batches of 1000 (DeleteObjects), failing on any key S3 could not delete. */
+  async deletePrefix(prefix: StoreKey = "/"): Promise<void> {
+    let batch: string[] = [];
+    const flush = async () => {
+      const keys = batch;
+      batch = [];
+      if (keys.length === 0) return;
+      const res = await this.send("deleteBatch", keys[0]!, () => this.client.send(new DeleteObjectsCommand({
+        Bucket: this.loc.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+      })), () => 0);
+      const failed = res.Errors ?? [];
+      if (failed.length > 0) {
+        throw new ConvertError("Remote", `could not delete ${failed.length} objects (first: ${failed[0]!.Key}: ${failed[0]!.Code})`, this.url);
+      }
+    };
+    for await (const key of this.list(prefix)) {
+      batch.push(this.key(key));
+      if (batch.length === DELETE_BATCH) await flush();
+    }
+    await flush();
+  }
+}
