@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Makes a fresh clone runnable: system packages (only the missing ones), npm packages (only when
 # node_modules is absent or older than the lockfile), then a build. Safe to run again.
+# --no-system skips the system packages (for commands that need only Node, like s3:local).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/setup-system.sh
+[ "${1:-}" = "--no-system" ] || bash tools/setup-system.sh
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --ignore-scripts
 fi

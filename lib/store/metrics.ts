@@ -19,7 +19,7 @@ export interface MetricsSummary {
   byOp: Record<string, { count: number; bytes: number; retries: number; errors: number; p50Ms: number; p90Ms: number; maxMs: number }>;
 }
 
-const IN_OPS = new Set(["get", "readRange", "list", "head"]);
+const IN_OPS = new Set(["get", "readRange", "list", "head", "download"]);
 
 export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;

@@ -35,7 +35,7 @@ export const LOCAL_REGION = "us-east-1";
 /** Where `npm run s3:local` records its endpoint while it runs. */
 export function localStateFile(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CONVERT_TO_ZARR_S3_LOCAL_STATE) return env.CONVERT_TO_ZARR_S3_LOCAL_STATE;
-  const base = env.XDG_STATE_HOME || join(homedir(), ".local", "state");
+  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), ".local", "state");
   return join(base, "convert-to-zarr", "s3-local.json");
 }
 
@@ -60,7 +60,7 @@ export function readLocalState(env: NodeJS.ProcessEnv = process.env): LocalEndpo
 function hasAwsCredentials(env: NodeJS.ProcessEnv): boolean {
   if (env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE) return true;
   if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) return true;
-  const dir = join(homedir(), ".aws");
+  const dir = join(env.HOME || homedir(), ".aws");
   return existsSync(join(dir, "credentials")) || existsSync(join(dir, "config"));
 }
 
