@@ -53,10 +53,29 @@ export { CODEC_NAMES, hasNativeZstd } from "./zarr/codecs.js";
 export type { CodecName } from "./zarr/codecs.js";
 export type { ZarrFormat } from "./zarr/encoding.js";
 
-// Stores
+// Stores: local disk and S3 behind one interface, and wrappers that compose
 export { FsStore } from "./store/fs.js";
+export { S3Store } from "./store/s3.js";
+export { openStore } from "./store/open.js";
 export type { Store, StoreKey } from "./store/types.js";
 export { readStoreContents } from "./store/read.js";
+export { RequestMetrics, withMetrics, storageMetrics } from "./store/metrics.js";
+export type { MetricsSummary, StorageTotals } from "./store/metrics.js";
+export { withReadCache, withLatency } from "./store/wrappers.js";
+export { resolveS3Settings, useS3Settings } from "./store/s3-config.js";
+export type { S3Settings } from "./store/s3-config.js";
+
+// Inputs on object storage
+export { expandInputs } from "./io/inputs.js";
+export { openByteSource, setRemoteMode } from "./io/open.js";
+export type { ByteSource } from "./io/byte-source.js";
+export type { RemoteMode } from "./io/open.js";
+
+// The local S3 endpoint and the latency / fault proxy
+export { startLocalS3 } from "./s3local/start.js";
+export type { LocalS3, LocalS3Options } from "./s3local/start.js";
+export { startProxy, PROFILES } from "./s3local/proxy.js";
+export type { LatencyProfile, FaultOptions, FaultKind, Proxy } from "./s3local/proxy.js";
 
 // Errors
 export { ConvertError, isConvertError, describeError } from "./errors.js";

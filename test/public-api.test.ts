@@ -10,5 +10,9 @@ test("public API", () => {
     "hasNativeZstd", "inspect", "isConvertError", "openCollection", "openSource", "parseBytes", "parseChunkSpec",
     "planArray", "planConversion", "planJob", "readStoreContents", "runTask", "sniffFormat", "verify",
     "walkGroups", "walkVariables",
+    // object storage
+    "S3Store", "openStore", "RequestMetrics", "withMetrics", "storageMetrics", "withReadCache", "withLatency",
+    "resolveS3Settings", "useS3Settings", "expandInputs", "openByteSource", "setRemoteMode", "startLocalS3",
+    "startProxy", "PROFILES",
   ].sort());
 });

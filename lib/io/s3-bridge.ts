@@ -32,6 +32,8 @@ class S3Bridge {
     this.port = port1;
     this.worker = new Worker(new URL("./s3-bridge-worker.js", import.meta.url), {
       workerData: { settings, port: port2, signal: this.flag.buffer }, transferList: [port2],
+      // The SDK's Node-version notice is the caller's to see once, not once more per reader thread.
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     });
     this.worker.unref();
   }
