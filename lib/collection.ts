@@ -3,6 +3,9 @@
  * dimension by default). Files are ordered by their coordinate values, never by name, and every
  * file must agree with the first on everything but the length of that dimension.
  */
+import { isS3Url } from "./store/s3-url.js";
+import { remoteMode } from "./io/open.js";
+import { prefetchHeads } from "./io/remote.js";
 import { ConvertError } from "./errors.js";
 import {
   allocate, getAttr, product, walkGroups, walkVariables, type ArrayData, type Dataset, type Variable,
@@ -54,6 +57,8 @@ export async function openCollection(paths: readonly string[], opts: CollectionO
   const files: SourceFile[] = [];
   try {
     const lazy = opts.trusted?.lengths && opts.trusted.lengths.length === paths.length;
+    const remote = paths.filter(isS3Url);
+    if (!lazy && remote.length > 1 && remoteMode() === "ranged") await prefetchHeads(remote);
     for (const [i, p] of paths.entries()) files.push(lazy && i > 0 ? lazySource(p, files[0]!) : await openSource(p));
     const c = files.length === 1 && !opts.concatDim
       ? single(files[0]!)

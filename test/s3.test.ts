@@ -149,10 +149,10 @@ describe("NetCDF on S3 → Zarr on S3", { skip: CORPUS_MISSING || PYTHON_MISSING
     assert.equal((JSON.parse(inspect.stdout) as { inputs: string[] }).inputs.length, dayUrls.length);
   });
 
-  test("--remote-read download gives the same store as ranged reads", async () => {
+  test("--remote-read download, in child-process workers, gives the same store as ranged reads", async () => {
     const a = `s3://${BUCKET}/zarr/ranged.zarr`, b = `s3://${BUCKET}/zarr/download.zarr`;
     assert.equal(cli(["convert", ...dayUrls.slice(0, 2), "--out", a, "-q"], { env: t.env }).status, 0);
-    const r = cli(["convert", ...dayUrls.slice(0, 2), "--out", b, "-q", "--remote-read", "download"], { env: t.env });
+    const r = cli(["convert", ...dayUrls.slice(0, 2), "--out", b, "-q", "--remote-read", "download", "--executor", "process", "--workers", "2"], { env: t.env });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(differences(await contents(t.store(a)), await contents(t.store(b))), []);
   });

@@ -1,18 +1,21 @@
 import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { randomBytes } from "node:crypto";
+import pLimit from "p-limit";
 import { ConvertError } from "../errors.js";
 import type { Store, StoreKey } from "./types.js";
 
 /**
  * A store in a local directory. Writes go to a temporary name then rename, so a killed run never
  * leaves a half-written chunk or metadata document under its real name. Created directories are
- * remembered, so each chunk costs one mkdir at most once per directory.
+ * remembered, so each chunk costs one mkdir at most once per directory. At most 64 file operations run
+ * at once, so thousands of chunk writes in flight never exhaust file descriptors.
  */
 export class FsStore implements Store {
   readonly url: string;
   private readonly root: string;
   private readonly madeDirs = new Set<string>();
+  private readonly limit = pLimit(64);
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -27,7 +30,11 @@ export class FsStore implements Store {
     return join(this.root, ...parts);
   }
 
-  async get(key: StoreKey): Promise<Uint8Array | undefined> {
+  get(key: StoreKey): Promise<Uint8Array | undefined> {
+    return this.limit(() => this.read(key));
+  }
+
+  private async read(key: StoreKey): Promise<Uint8Array | undefined> {
     try {
       const b = await readFile(this.file(key));
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -38,7 +45,11 @@ export class FsStore implements Store {
     }
   }
 
-  async readRange(key: StoreKey, offset: number, length: number): Promise<Uint8Array | undefined> {
+  readRange(key: StoreKey, offset: number, length: number): Promise<Uint8Array | undefined> {
+    return this.limit(() => this.readPart(key, offset, length));
+  }
+
+  private async readPart(key: StoreKey, offset: number, length: number): Promise<Uint8Array | undefined> {
     let fh;
     try {
       fh = await open(this.file(key), "r");
@@ -73,7 +84,11 @@ export class FsStore implements Store {
     }
   }
 
-  async set(key: StoreKey, value: Uint8Array): Promise<void> {
+  set(key: StoreKey, value: Uint8Array): Promise<void> {
+    return this.limit(() => this.write(key, value));
+  }
+
+  private async write(key: StoreKey, value: Uint8Array): Promise<void> {
     const path = this.file(key);
     const dir = dirname(path);
     if (!this.madeDirs.has(dir)) {

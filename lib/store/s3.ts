@@ -7,12 +7,7 @@
  */
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import {
-  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
-  type PutObjectCommandInput,
-} from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { PutObjectCommandInput, S3Client } from "@aws-sdk/client-s3";
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry, { AbortError } from "p-retry";
 import { ConvertError, oneLine } from "../errors.js";
@@ -26,10 +21,21 @@ export const MULTIPART_THRESHOLD = 16 << 20;
 const PART_SIZE = 8 << 20;
 const DELETE_BATCH = 1000; // S3's DeleteObjects maximum
 
+type Sdk = typeof import("@aws-sdk/client-s3");
+let sdkPromise: Promise<{ s3: Sdk; Upload: typeof import("@aws-sdk/lib-storage").Upload; NodeHttpHandler: typeof import("@smithy/node-http-handler").NodeHttpHandler }> | undefined;
+
+/** The SDK loads on the first S3 request (~0.2 s), so local-only runs never pay for it. */
+function loadSdk() {
+  sdkPromise ??= Promise.all([import("@aws-sdk/client-s3"), import("@aws-sdk/lib-storage"), import("@smithy/node-http-handler")])
+    .then(([s3, storage, http]) => ({ s3, Upload: storage.Upload, NodeHttpHandler: http.NodeHttpHandler }));
+  return sdkPromise;
+}
+
 const clients = new Map<string, S3Client>();
 
 /** One client per settings per thread: it holds the connection pool. */
-export function s3Client(settings: S3Settings): S3Client {
+export async function s3Client(settings: S3Settings): Promise<S3Client> {
+  const { s3: { S3Client }, NodeHttpHandler } = await loadSdk();
   const id = JSON.stringify(settings);
   let c = clients.get(id);
   if (!c) {
@@ -68,14 +74,12 @@ export class S3Store implements Store {
   readonly url: string;
   readonly loc: S3Location;
   readonly metrics: RequestMetrics;
-  private readonly client: S3Client;
   private readonly limit: LimitFunction;
 
   constructor(url: string, opts: { settings?: S3Settings; metrics?: RequestMetrics } = {}) {
     this.url = url;
     this.loc = parseS3Url(url);
     this.settings = opts.settings ?? s3Settings();
-    this.client = s3Client(this.settings);
     this.limit = pLimit(this.settings.concurrency);
     this.metrics = opts.metrics ?? new RequestMetrics();
   }
@@ -86,11 +90,12 @@ export class S3Store implements Store {
   }
 
   /** Runs one request under the concurrency limit, counted, with S3 errors turned into one-line ConvertErrors. */
-  private async send<T>(op: string, key: string, run: () => Promise<T>, bytes: (t: T) => number): Promise<T> {
+  private async send<T>(op: string, key: string, run: (client: S3Client, sdk: Awaited<ReturnType<typeof loadSdk>>) => Promise<T>, bytes: (t: T) => number): Promise<T> {
+    const [client, sdk] = await Promise.all([s3Client(this.settings), loadSdk()]);
     return this.limit(async () => {
       const t0 = performance.now();
       try {
-        const out = await run();
+        const out = await run(client, sdk);
         const attempts = (out as { $metadata?: { attempts?: number } })?.$metadata?.attempts;
         const r = { ms: performance.now() - t0, bytes: bytes(out), ...(attempts && { attempts }) };
         this.metrics.record(op, r);
@@ -124,8 +129,8 @@ export class S3Store implements Store {
   private async fetch(op: "get" | "readRange", key: string, range?: [number, number]): Promise<Uint8Array | undefined> {
     return pRetry(async () => {
       try {
-        return await this.send(op, key, async () => {
-          const res = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: key, ...(range && { Range: `bytes=${range[0]}-${range[1]}` }) }));
+        return await this.send(op, key, async (client, { s3 }) => {
+          const res = await client.send(new s3.GetObjectCommand({ Bucket: this.loc.bucket, Key: key, ...(range && { Range: `bytes=${range[0]}-${range[1]}` }) }));
           const body = await res.Body!.transformToByteArray();
           return Object.assign(body, { $metadata: res.$metadata, contentRange: res.ContentRange });
         }, (b) => b.byteLength);
@@ -159,7 +164,7 @@ export class S3Store implements Store {
   async head(key: StoreKey): Promise<{ size: number } | undefined> {
     const k = this.key(key);
     try {
-      const res = await this.send("head", k, () => this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: k })), () => 0);
+      const res = await this.send("head", k, (client, { s3 }) => client.send(new s3.HeadObjectCommand({ Bucket: this.loc.bucket, Key: k })), () => 0);
       return { size: res.ContentLength ?? 0 };
     } catch (e) {
       if (isMissing(e)) return undefined;
@@ -182,17 +187,17 @@ export class S3Store implements Store {
   async set(key: StoreKey, value: Uint8Array): Promise<void> {
     const k = this.key(key);
     if (value.byteLength <= MULTIPART_THRESHOLD) {
-      await this.send("put", k, () => this.client.send(new PutObjectCommand(this.putInput(k, value))), () => value.byteLength);
+      await this.send("put", k, (client, { s3 }) => client.send(new s3.PutObjectCommand(this.putInput(k, value))), () => value.byteLength);
       return;
     }
     // Parts are not counted one by one: lib-storage sends them; count the upload as one "multipart" request.
-    await this.send("multipart", k, () => new Upload({ client: this.client, params: this.putInput(k, value), partSize: PART_SIZE, queueSize: 4 }).done(), () => value.byteLength);
+    await this.send("multipart", k, (client, { Upload }) => new Upload({ client, params: this.putInput(k, value), partSize: PART_SIZE, queueSize: 4 }).done(), () => value.byteLength);
   }
 
   async setIfAbsent(key: StoreKey, value: Uint8Array): Promise<boolean> {
     const k = this.key(key);
     try {
-      await this.send("put", k, () => this.client.send(new PutObjectCommand({ ...this.putInput(k, value), IfNoneMatch: "*" })), () => value.byteLength);
+      await this.send("put", k, (client, { s3 }) => client.send(new s3.PutObjectCommand({ ...this.putInput(k, value), IfNoneMatch: "*" })), () => value.byteLength);
       return true;
     } catch (e) {
       const code = status(e);
@@ -203,7 +208,7 @@ export class S3Store implements Store {
 
   async delete(key: StoreKey): Promise<void> {
     const k = this.key(key);
-    await this.send("delete", k, () => this.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: k })), () => 0);
+    await this.send("delete", k, (client, { s3 }) => client.send(new s3.DeleteObjectCommand({ Bucket: this.loc.bucket, Key: k })), () => 0);
   }
 
   /**
@@ -215,7 +220,7 @@ export class S3Store implements Store {
     const p = base === "" ? "" : base + "/";
     let after: string | undefined;
     for (;;) {
-      const res = await this.send("list", p, () => this.client.send(new ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: p, ...(after && { StartAfter: after }) })), () => 0);
+      const res = await this.send("list", p, (client, { s3 }) => client.send(new s3.ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: p, ...(after && { StartAfter: after }) })), () => 0);
       const keys = (res.Contents ?? []).map((o) => o.Key!).filter((k) => k !== undefined);
       const strip = this.loc.prefix === "" ? 0 : this.loc.prefix.length + 1;
       for (const k of keys) yield ("/" + k.slice(strip)) as StoreKey;
@@ -231,7 +236,7 @@ export class S3Store implements Store {
       const keys = batch;
       batch = [];
       if (keys.length === 0) return;
-      const res = await this.send("deleteBatch", keys[0]!, () => this.client.send(new DeleteObjectsCommand({
+      const res = await this.send("deleteBatch", keys[0]!, (client, { s3 }) => client.send(new s3.DeleteObjectsCommand({
         Bucket: this.loc.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
       })), () => 0);
       const failed = res.Errors ?? [];
