@@ -74,6 +74,7 @@ export class S3Store implements Store {
   readonly url: string;
   readonly loc: S3Location;
   readonly metrics: RequestMetrics;
+  readonly settings: S3Settings;
   private readonly limit: LimitFunction;
 
   constructor(url: string, opts: { settings?: S3Settings; metrics?: RequestMetrics } = {}) {
@@ -83,7 +84,6 @@ export class S3Store implements Store {
     this.limit = pLimit(this.settings.concurrency);
     this.metrics = opts.metrics ?? new RequestMetrics();
   }
-  readonly settings: S3Settings;
 
   key(key: StoreKey): string {
     return objectKey(this.loc.prefix, key, this.url);
