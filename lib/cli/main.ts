@@ -18,7 +18,15 @@ import { CODEC_NAMES, type CodecName } from "../zarr/codecs.js";
 import { encodeJson } from "../zarr/json.js";
 import { setRemoteMode, type RemoteMode } from "../io/open.js";
 import { localStateFile } from "../store/s3-config.js";
-import { startLocalS3 } from "../s3local/start.js";
+import { startLocalS3, startProxyProcess } from "../s3local/start.js";
+import { runBench } from "../bench/run.js";
+import { formatBench, formatSweep } from "../bench/table.js";
+import { chunkSweep } from "../bench/sweep.js";
+import { QUERY_KINDS, type QuerySpec } from "../bench/queries.js";
+import { PROFILES } from "../s3local/proxy.js";
+import { firstRequestAt } from "../store/metrics.js";
+import { s3Settings, useS3Settings } from "../store/s3-config.js";
+import { isS3Url } from "../store/s3-url.js";
 
 const intArg = (name: string) => (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
@@ -92,6 +100,23 @@ function convertOptions(o: ConvertFlags): ConvertOptions {
     ...(o.executor && { executor: o.executor as ConvertOptions["executor"] }),
     skipUnsupported: !!o.skipUnsupported, overwrite: !!o.overwrite, resume: !!o.resume, append: !!o.append,
   };
+}
+
+interface BenchFlags {
+  netcdf: string[];
+  zarr?: string;
+  query: string;
+  variable?: string;
+  lat?: number;
+  lon?: number;
+  time?: string;
+  repeats: number;
+  profile: "local" | "s3";
+  download?: boolean;
+  sweep?: string[];
+  sweepOut?: string;
+  sweepFiles?: number;
+  json?: boolean;
 }
 
 /** The options convert and plan share. */
@@ -180,6 +205,60 @@ export function buildProgram(): Command {
       output(o.json, { ok: true, ...r }, () =>
         `verified ${store}: ${r.arrays} arrays, ${r.values} values, ${r.attributes} attributes identical to the source` +
           `${r.skipped.length ? ` (unsupported, not in store: ${r.skipped.join(", ")})` : ""}`);
+    });
+
+  program.command("bench")
+    .description("Time the queries people run (point time series, map, box) on the NetCDF files and on the Zarr store; check both return the same values")
+    .requiredOption("--netcdf <input...>", "the NetCDF files (paths, s3:// URLs or globs)")
+    .option("--zarr <store>", "the Zarr store converted from them")
+    .addOption(new Option("--query <kind>", "which query").choices([...QUERY_KINDS, "all"]).default("point"))
+    .option("--variable <name>", "the variable (default: the first with lat/lon dimensions)")
+    .option("--lat <value>", "point: latitude (nearest grid point; default the grid's middle)", Number)
+    .option("--lon <value>", "point: longitude", Number)
+    .option("--time <value>", "map: time step, as a date or in the coordinate's units (nearest; default the first)")
+    .option("--repeats <n>", "cold and warm runs per query and source", intArg("--repeats"), 5)
+    .addOption(new Option("--profile <name>", "s3: add simulated S3 Standard latency through a local proxy (s3:// inputs on a custom endpoint)").choices(["local", "s3"]).default("local"))
+    .option("--download", "s3:// NetCDF: also time downloading whole files instead of ranged reads")
+    .option("--sweep <chunks...>", "instead: convert with each chunking (e.g. 24x361x576 1080x90x90) and time the queries on each store")
+    .option("--sweep-out <where>", "directory or s3:// prefix for the sweep's stores")
+    .option("--sweep-files <n>", "sweep on the first n files only", intArg("--sweep-files"))
+    .option("--json", "print the report as JSON")
+    .action(async (o: BenchFlags) => {
+      const kinds = o.query === "all" ? QUERY_KINDS : [o.query as QuerySpec["kind"]];
+      const queries: QuerySpec[] = kinds.map((kind) => ({
+        kind, ...(o.variable && { variable: o.variable }), ...(o.lat !== undefined && { lat: o.lat }), ...(o.lon !== undefined && { lon: o.lon }),
+        ...(o.time !== undefined && { time: o.time }),
+      }));
+      if (!o.sweep && !o.zarr) throw new ConvertError("Usage", "bench needs --zarr <store> (or --sweep with --sweep-out)");
+      if (o.sweep && !o.sweepOut) throw new ConvertError("Usage", "--sweep needs --sweep-out <directory or s3:// prefix>");
+      let proxy: Awaited<ReturnType<typeof startProxyProcess>> | undefined;
+      if (o.profile === "s3") {
+        if (![...o.netcdf, o.zarr ?? o.sweepOut!].every(isS3Url)) throw new ConvertError("Usage", "--profile s3 needs s3:// inputs and store (put them on the local endpoint first)");
+        const settings = s3Settings();
+        if (!settings.endpoint) throw new ConvertError("Usage", "--profile s3 simulates S3 in front of a local endpoint; against AWS itself use --profile local");
+        proxy = await startProxyProcess(settings.endpoint, "s3");
+        useS3Settings({ ...settings, endpoint: proxy.endpoint });
+      }
+      try {
+        if (o.sweep) {
+          const chunkings = o.sweep.map((c) => {
+            if (!/^\d+(x\d+)*$/.test(c)) throw new ConvertError("Usage", `--sweep: "${c}" is not a chunk shape like 1080x90x90`);
+            return c.split("x").map(Number);
+          });
+          const points = await chunkSweep({
+            netcdf: o.netcdf, out: o.sweepOut!, chunkings, queries, repeats: o.repeats, profile: PROFILES[o.profile],
+            ...(o.variable && { variable: o.variable }), ...(o.sweepFiles && { files: o.sweepFiles }),
+            convert: { executor: "auto" },
+          });
+          output(o.json, points, () => formatSweep(points));
+          return;
+        }
+        const report = await runBench({ netcdf: o.netcdf, zarr: o.zarr!, queries, repeats: o.repeats, profile: PROFILES[o.profile], download: !!o.download });
+        const coldStartMs = firstRequestAt();
+        output(o.json, { ...report, coldStartMs }, () => `${formatBench(report)}\ncold start: ${coldStartMs?.toFixed(0)} ms from process start to the first byte requested`);
+      } finally {
+        await proxy?.stop();
+      }
     });
 
   program.command("s3-local")

@@ -6,6 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { ConvertError } from "../errors.js";
+import { noteRequest } from "../store/metrics.js";
 
 export interface ByteSource {
   /** The path or s3:// URL, for messages. */
@@ -23,6 +24,9 @@ export function readExact(src: ByteSource, position: number, length: number): Ui
   if (got < length) throw new ConvertError("Corrupt", `truncated: unexpected end of file at byte ${position + got}`, src.url);
   return out;
 }
+
+/** Reads from local files in this thread (count and bytes): what benchmarks report for local disk. */
+export const localReads = { count: 0, bytes: 0 };
 
 export class FileByteSource implements ByteSource {
   readonly size: number;
@@ -47,12 +51,15 @@ export class FileByteSource implements ByteSource {
   readInto(position: number, length: number, out: Uint8Array, offset: number): number {
     if (this.fd === undefined) throw new ConvertError("Usage", "file already closed", this.url);
     const want = Math.max(0, Math.min(length, this.size - position));
+    noteRequest();
     let done = 0;
     while (done < want) {
       const got = readSync(this.fd, out, offset + done, want - done, position + done);
       if (got === 0) break;
       done += got;
     }
+    localReads.count++;
+    localReads.bytes += done;
     return done;
   }
 

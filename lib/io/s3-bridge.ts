@@ -7,7 +7,7 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { ConvertError, type ErrorTag } from "../errors.js";
 import { s3Settings, type S3Settings } from "../store/s3-config.js";
-import { storageMetrics } from "../store/metrics.js";
+import { noteRequest, storageMetrics } from "../store/metrics.js";
 import type { WireError } from "../exec/types.js";
 
 export type BridgeRequest =
@@ -38,7 +38,13 @@ class S3Bridge {
     this.worker.unref();
   }
 
+  close(): void {
+    void this.worker.terminate();
+    this.port.close();
+  }
+
   call(req: BridgeRequest): Extract<BridgeReply, { ok: true }> {
+    noteRequest();
     const t0 = performance.now();
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage(req);
@@ -64,4 +70,10 @@ export function s3Bridge(): S3Bridge {
   const id = JSON.stringify(settings);
   if (bridge?.settings !== id) bridge = { settings: id, bridge: new S3Bridge(settings) };
   return bridge.bridge;
+}
+
+/** Stops this thread's bridge (its S3 client and connections); the next remote read starts a new one. */
+export function resetS3Bridge(): void {
+  bridge?.bridge.close();
+  bridge = undefined;
 }

@@ -31,13 +31,32 @@ export interface LocalS3Options {
 }
 
 const SERVER = fileURLToPath(new URL("./server.js", import.meta.url));
+const PROXY = fileURLToPath(new URL("./proxy-main.js", import.meta.url));
 
 export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
   const args = [SERVER, "--dir", opts.dataDir, "--port", String(opts.port ?? 0), ...(opts.buckets ?? []).flatMap((b) => ["--bucket", b])];
   if (opts.stateFile) args.push("--state-file", opts.stateFile);
   // Lets other S3 clients page with ContinuationToken, which s3rver encrypts with DES.
   const flags = process.allowedNodeEnvironmentFlags.has("--openssl-legacy-provider") ? ["--openssl-legacy-provider"] : [];
-  const child = spawn(process.execPath, [...flags, ...args], { stdio: ["ignore", "pipe", "pipe", "ipc"] });
+  const { child, first } = await startChild([...flags, ...args], !!opts.keepAlive);
+  const { endpoint, dataDir } = JSON.parse(first) as { endpoint: string; dataDir: string };
+  const env = { AWS_ENDPOINT_URL_S3: endpoint, CONVERT_TO_ZARR_S3: "local" };
+  return {
+    endpoint, dataDir, env,
+    settings: resolveS3Settings({ endpoint, localCredentials: true }, {}),
+    stop: () => stopChild(child),
+  };
+}
+
+/** The latency proxy in a child process in front of `upstream` (see proxy-main.ts for why a process). */
+export async function startProxyProcess(upstream: string, profile: "local" | "s3"): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const { child, first } = await startChild([PROXY, "--upstream", upstream, "--profile", profile], false);
+  return { endpoint: (JSON.parse(first) as { endpoint: string }).endpoint, stop: () => stopChild(child) };
+}
+
+/** Starts a Node child that prints one JSON line when ready; it exits when this process does. */
+async function startChild(args: string[], keepAlive: boolean): Promise<{ child: ChildProcess; first: string }> {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const first = await new Promise<string>((res, rej) => {
@@ -45,19 +64,13 @@ export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
     lines.once("line", res);
     child.once("exit", (code) => rej(new ConvertError("Usage", `local S3 endpoint exited (${code}): ${stderr.trim().split("\n").pop() ?? ""}`)));
   });
-  const { endpoint, dataDir } = JSON.parse(first) as { endpoint: string; dataDir: string };
-  if (!opts.keepAlive) {
+  if (!keepAlive) {
     child.unref();
     (child.stdout as unknown as { unref?: () => void }).unref?.();
     (child.stderr as unknown as { unref?: () => void }).unref?.();
     child.channel?.unref();
   }
-  const env = { AWS_ENDPOINT_URL_S3: endpoint, CONVERT_TO_ZARR_S3: "local" };
-  return {
-    endpoint, dataDir, env,
-    settings: resolveS3Settings({ endpoint, localCredentials: true }, {}),
-    stop: () => stopChild(child),
-  };
+  return { child, first };
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -84,9 +84,20 @@ export function addTotals(a: StorageTotals, b: StorageTotals, sign = 1): Storage
  */
 export const storageMetrics = new RequestMetrics();
 
+let firstRequestMs: number | undefined;
+
+/** Notes that a request is about to be made (the first one's time is the process's cold-start overhead). */
+export function noteRequest(): void {
+  firstRequestMs ??= performance.now();
+}
+
+/** Milliseconds from process start to the first storage request, if one was made. */
+export const firstRequestAt = (): number | undefined => firstRequestMs;
+
 /** Wraps any store so each of its operations is counted (S3Store also counts its own HTTP requests). */
 export function withMetrics<S extends Store>(store: S, metrics: RequestMetrics): S {
   const timed = async <T>(op: string, f: () => Promise<T>, bytes: (t: T) => number): Promise<T> => {
+    noteRequest();
     const t0 = performance.now();
     try {
       const v = await f();

@@ -11,7 +11,7 @@ import type { PutObjectCommandInput, S3Client } from "@aws-sdk/client-s3";
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry, { AbortError } from "p-retry";
 import { ConvertError, oneLine } from "../errors.js";
-import { RequestMetrics, storageMetrics } from "./metrics.js";
+import { noteRequest, RequestMetrics, storageMetrics } from "./metrics.js";
 import { LOCAL_CREDENTIALS, s3Settings, type S3Settings } from "./s3-config.js";
 import { objectKey, parseS3Url, type S3Location } from "./s3-url.js";
 import type { Store, StoreKey } from "./types.js";
@@ -58,6 +58,12 @@ export async function s3Client(settings: S3Settings): Promise<S3Client> {
   return c;
 }
 
+/** Closes every client of this thread (their connections with them): the next request starts cold. */
+export function resetS3Clients(): void {
+  for (const c of clients.values()) c.destroy();
+  clients.clear();
+}
+
 interface ServiceError {
   name?: string;
   code?: string;
@@ -93,6 +99,7 @@ export class S3Store implements Store {
   private async send<T>(op: string, key: string, run: (client: S3Client, sdk: Awaited<ReturnType<typeof loadSdk>>) => Promise<T>, bytes: (t: T) => number): Promise<T> {
     const [client, sdk] = await Promise.all([s3Client(this.settings), loadSdk()]);
     return this.limit(async () => {
+      noteRequest();
       const t0 = performance.now();
       try {
         const out = await run(client, sdk);

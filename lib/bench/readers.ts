@@ -1,0 +1,136 @@
+/**
+ * The two sides of every query, behind one small interface: the NetCDF files themselves (local or
+ * s3://, by ranges or downloaded whole) and a Zarr store (local or s3://) opened from its consolidated
+ * metadata, read through zarrita. Both go through the same Store / ByteSource layer, so their
+ * requests and bytes are counted the same way.
+ */
+import * as zarr from "zarrita";
+import { openCollection, type Collection } from "../collection.js";
+import { ConvertError } from "../errors.js";
+import { expandInputs } from "../io/inputs.js";
+import { findVariable, itemSize, type ArrayData, type DType } from "../model.js";
+import type { SourceAxis } from "../plan/types.js";
+import { FsStore } from "../store/fs.js";
+import { storageMetrics, withMetrics } from "../store/metrics.js";
+import { openStore } from "../store/open.js";
+import { readStoreContents, strictJsonView, type StoreContents } from "../store/read.js";
+import type { Store, StoreKey } from "../store/types.js";
+import { encodeJson } from "../zarr/json.js";
+
+export type Attrs = Record<string, unknown>;
+
+export interface QueryArray {
+  path: string;
+  dims: string[];
+  shape: number[];
+  itemSize: number;
+  attrs: Attrs;
+  /** What one read decodes at least, per axis: cell lengths (chunks), or null for contiguous data. */
+  cells: SourceAxis[];
+  read(start: number[], count: number[]): Promise<ArrayData>;
+}
+
+export interface QueryDataset {
+  kind: "netcdf" | "zarr";
+  /** Where it lives, for reports. */
+  label: string;
+  /** Variables with their dimension names, for choosing a default variable. */
+  variables(): { path: string; dims: string[] }[];
+  array(path: string): Promise<QueryArray>;
+  close(): void;
+}
+
+/** One-element arrays unwrap, as netCDF4-python shows attributes. */
+const plain = (v: unknown): unknown => (Array.isArray(v) && v.length === 1 ? v[0] : v);
+
+export async function openNetcdfDataset(inputs: readonly string[]): Promise<QueryDataset> {
+  const paths = await expandInputs(inputs);
+  const c: Collection = await openCollection(paths);
+  return {
+    kind: "netcdf",
+    label: paths.length === 1 ? paths[0]! : `${paths.length} NetCDF files`,
+    variables: () => [...c.dataset.root.variables].map((v) => ({ path: v.path, dims: v.dims })),
+    async array(path) {
+      const v = findVariable(c.dataset, path);
+      if (!v) throw new ConvertError("Usage", `no variable ${path}`, paths[0]);
+      return {
+        path, dims: v.dims, shape: v.shape, itemSize: itemSize(v.dtype),
+        attrs: Object.fromEntries(v.attrs.map((a) => [a.name, plain(a.value)])),
+        cells: c.sourceAxes(path),
+        read: async (start, count) => c.read(path, start, count),
+      };
+    },
+    close: () => c.close(),
+  };
+}
+
+const V3_SIZES: Record<string, number> = {
+  int8: 1, uint8: 1, bool: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, int64: 8, uint64: 8, float64: 8,
+};
+
+/** Serves the arrays' metadata documents from the consolidated metadata already read: no request each. */
+function consolidatedView(store: Store, contents: StoreContents): { get(key: StoreKey): Promise<Uint8Array | undefined> } {
+  const docs = new Map<string, unknown>();
+  for (const [rel, node] of contents.nodes) {
+    if (contents.format === 3) docs.set(`/${rel}/zarr.json`, node.meta);
+    else {
+      docs.set(`/${rel}/${node.kind === "array" ? ".zarray" : ".zgroup"}`, node.meta);
+      docs.set(`/${rel}/.zattrs`, node.attrs);
+    }
+  }
+  const strict = strictJsonView(store);
+  return {
+    async get(key: StoreKey) {
+      const doc = docs.get(key);
+      if (doc === undefined) return strict.get(key);
+      return new TextEncoder().encode(encodeJson(doc));
+    },
+  };
+}
+
+/** Opens a finished store (refusing an incomplete one) from its consolidated metadata. */
+export async function openZarrDataset(url: string): Promise<QueryDataset> {
+  const raw = openStore(url);
+  // Local stores are counted here (S3 stores count their own requests).
+  const store = raw instanceof FsStore ? withMetrics(raw, storageMetrics) : raw;
+  const contents = await readStoreContents(store);
+  const root = zarr.root(consolidatedView(store, contents));
+  const dimsOf = (node: { meta: Attrs; attrs: Attrs }): string[] =>
+    ((contents.format === 3 ? node.meta["dimension_names"] : node.attrs["_ARRAY_DIMENSIONS"]) as string[] | undefined) ?? [];
+  return {
+    kind: "zarr",
+    label: url,
+    variables: () => [...contents.nodes].filter(([, n]) => n.kind === "array").map(([rel, n]) => ({ path: `/${rel}`, dims: dimsOf(n) })),
+    async array(path) {
+      const rel = path.replace(/^\//, "");
+      const node = contents.nodes.get(rel);
+      if (!node || node.kind !== "array") throw new ConvertError("Usage", `no array ${path}`, url);
+      const shape = (node.meta["shape"] as number[]).map(Number);
+      const chunks = contents.format === 3
+        ? ((node.meta["chunk_grid"] as { configuration: { chunk_shape: number[] } }).configuration.chunk_shape).map(Number)
+        : (node.meta["chunks"] as number[]).map(Number);
+      const size = contents.format === 3 ? V3_SIZES[String(node.meta["data_type"])] : Number(/(\d+)$/.exec(String(node.meta["dtype"]))?.[1]);
+      if (!size) throw new ConvertError("Unsupported", `array ${path} is not numeric`, url);
+      const attrs = { ...node.attrs };
+      delete attrs["_ARRAY_DIMENSIONS"];
+      if (contents.format === 2 && node.meta["fill_value"] !== null && attrs["_FillValue"] === undefined) attrs["_FillValue"] = node.meta["fill_value"];
+      const arr = contents.format === 2 ? await zarr.open.v2(root.resolve(rel), { kind: "array" }) : await zarr.open.v3(root.resolve(rel), { kind: "array" });
+      return {
+        path, dims: dimsOf(node), shape, itemSize: size, attrs,
+        cells: shape.map((n, i) => {
+          const out: number[] = [];
+          for (let s = 0; s < n; s += chunks[i]!) out.push(Math.min(chunks[i]!, n - s));
+          return out;
+        }),
+        read: async (start, count) => {
+          if (shape.length === 0) return (await zarr.get(arr)) as unknown as ArrayData;
+          const r = await zarr.get(arr, start.map((s, i) => zarr.slice(s, s + count[i]!)));
+          return r.data as unknown as ArrayData;
+        },
+      };
+    },
+    close: () => {},
+  };
+}
+
+export type { DType };
