@@ -3,6 +3,7 @@
  * Values are read back through zarrita — an independent decoder — and compared bit for bit
  * (so NaN payloads and packed integers must match exactly). Stops at the first difference.
  */
+import "./zarr/read-codecs.js";
 import * as zarr from "zarrita";
 import { openCollection } from "./collection.js";
 import { ConvertError } from "./errors.js";

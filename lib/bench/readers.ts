@@ -16,6 +16,7 @@ import { openStore } from "../store/open.js";
 import { readStoreContents, strictJsonView, type StoreContents } from "../store/read.js";
 import type { Store, StoreKey } from "../store/types.js";
 import { encodeJson } from "../zarr/json.js";
+import "../zarr/read-codecs.js";
 
 export type Attrs = Record<string, unknown>;
 

@@ -32,7 +32,8 @@ export class FileByteSource implements ByteSource {
   readonly size: number;
   private fd: number | undefined;
 
-  constructor(readonly url: string) {
+  /** `counted`: false for our own temporary copies, whose reads are not the user's disk traffic. */
+  constructor(readonly url: string, private readonly counted = true) {
     let fd: number;
     try {
       fd = openSync(url, "r");
@@ -51,15 +52,17 @@ export class FileByteSource implements ByteSource {
   readInto(position: number, length: number, out: Uint8Array, offset: number): number {
     if (this.fd === undefined) throw new ConvertError("Usage", "file already closed", this.url);
     const want = Math.max(0, Math.min(length, this.size - position));
-    noteRequest();
+    if (this.counted) noteRequest();
     let done = 0;
     while (done < want) {
       const got = readSync(this.fd, out, offset + done, want - done, position + done);
       if (got === 0) break;
       done += got;
     }
-    localReads.count++;
-    localReads.bytes += done;
+    if (this.counted) {
+      localReads.count++;
+      localReads.bytes += done;
+    }
     return done;
   }
 

@@ -98,7 +98,7 @@ export class DownloadedByteSource implements ByteSource {
     try {
       const size = s3Bridge().call({ op: "download", url, to }).size ?? -1;
       if (size < 0) throw new ConvertError("NotFound", "no such object", url);
-      this.file = new FileByteSource(to);
+      this.file = new FileByteSource(to, false);
     } catch (e) {
       rmSync(this.dir, { recursive: true, force: true });
       throw e;

@@ -1,0 +1,53 @@
+/**
+ * Faster decoding for zarrita where Node allows it: on Node ≥ 22.15, zstd chunks are decompressed by
+ * node:zlib's libzstd (asynchronously, on the libuv pool, so the chunks of one read decode in
+ * parallel) into an output buffer sized from the frame header in one go — 45 ms instead of 170-300 ms
+ * for a 35 MB chunk (measured, Node 24). Older Node keeps zarrita's default (numcodecs.js WASM).
+ * Registered once, on import, for every reader in the process (verify, bench, append).
+ */
+import * as zlib from "node:zlib";
+import { promisify } from "node:util";
+import * as zarr from "zarrita";
+import { hasNativeZstd } from "./codecs.js";
+
+/** The frame's declared content size (bytes 4.. of a zstd frame header), if it has one. */
+export function zstdContentSize(b: Uint8Array): number | undefined {
+  if (b.length < 6 || b[0] !== 0x28 || b[1] !== 0xb5 || b[2] !== 0x2f || b[3] !== 0xfd) return undefined;
+  const fhd = b[4]!;
+  const fcsFlag = fhd >> 6, single = (fhd >> 5) & 1, dictFlag = fhd & 3;
+  let p = 5 + (single ? 0 : 1) + [0, 1, 2, 4][dictFlag]!;
+  const size = fcsFlag === 0 ? (single ? 1 : 0) : [0, 2, 4, 8][fcsFlag]!;
+  if (size === 0 || b.length < p + size) return undefined;
+  const v = new DataView(b.buffer, b.byteOffset + p, size);
+  p = 0;
+  switch (size) {
+    case 1: return v.getUint8(0);
+    case 2: return v.getUint16(0, true) + 256;
+    case 4: return v.getUint32(0, true);
+    default: return Number(v.getBigUint64(0, true));
+  }
+}
+
+interface NativeZstdDecompress {
+  zstdDecompress: (b: Uint8Array, o: object, cb: (e: Error | null, r: Buffer) => void) => void;
+}
+
+if (hasNativeZstd) {
+  const decompress = promisify((zlib as unknown as NativeZstdDecompress).zstdDecompress);
+  class NativeZstdCodec {
+    readonly kind = "bytes_to_bytes";
+    static fromConfig() {
+      return new NativeZstdCodec();
+    }
+    encode(): never {
+      throw new Error("zstd encoding goes through lib/zarr/codecs.ts");
+    }
+    async decode(bytes: Uint8Array): Promise<Uint8Array> {
+      const n = zstdContentSize(bytes);
+      const out = await decompress(bytes, n !== undefined ? { chunkSize: Math.max(64 * 1024, n) } : {});
+      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    }
+  }
+  const factory = async () => NativeZstdCodec as never;
+  zarr.registry.set("zstd", factory).set("numcodecs.zstd", factory);
+}
