@@ -92,7 +92,8 @@ try {
 }
 
 // 4. Cold start of the CLI: process start to the first byte requested.
-const cli = spawnSync(process.execPath, [join(ROOT, "bin/convert-to-zarr"), "bench", "--netcdf", files[0]!, "--zarr", store, "--variable", "T2M", "--repeats", "1", "--json"], { encoding: "utf8" });
+const cli = spawnSync(process.execPath, [join(ROOT, "bin/convert-to-zarr"), "bench", "--netcdf", ...files, "--zarr", store, "--variable", "T2M", "--repeats", "1", "--json"], { encoding: "utf8", maxBuffer: 1 << 28 });
+if (cli.status !== 0) throw new Error(cli.stderr);
 const coldStart = (JSON.parse(cli.stdout) as { coldStartMs: number }).coldStartMs;
 
 console.log("\n== targets");

@@ -72,10 +72,24 @@ export type { ByteSource } from "./io/byte-source.js";
 export type { RemoteMode } from "./io/open.js";
 
 // The local S3 endpoint and the latency / fault proxy
-export { startLocalS3 } from "./s3local/start.js";
+export { startLocalS3, startProxyProcess } from "./s3local/start.js";
 export type { LocalS3, LocalS3Options } from "./s3local/start.js";
 export { startProxy, PROFILES } from "./s3local/proxy.js";
 export type { LatencyProfile, FaultOptions, FaultKind, Proxy } from "./s3local/proxy.js";
+
+// Read-latency benchmark: queries by coordinate values on NetCDF and Zarr, statistics, sweeps, charts
+export { runBench, coldStart } from "./bench/run.js";
+export type { BenchOptions, BenchReport, BenchLine, Source } from "./bench/run.js";
+export { runQuery, resolveQuery, decodeCF, QUERY_KINDS } from "./bench/queries.js";
+export type { QueryKind, QuerySpec, QueryResult } from "./bench/queries.js";
+export { openNetcdfDataset, openZarrDataset } from "./bench/readers.js";
+export type { QueryDataset } from "./bench/readers.js";
+export { stats, lowerBoundMs, lowerBoundFromSpans } from "./bench/stats.js";
+export { chunkSweep } from "./bench/sweep.js";
+export type { SweepOptions, SweepPoint } from "./bench/sweep.js";
+export { formatBench, formatSweep } from "./bench/table.js";
+export { latencyChart, timeSeriesChart, sweepChart } from "./notebook/charts.js";
+export type { Figure } from "./notebook/charts.js";
 
 // Errors
 export { ConvertError, isConvertError, describeError } from "./errors.js";

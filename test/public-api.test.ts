@@ -13,6 +13,9 @@ test("public API", () => {
     // object storage
     "S3Store", "openStore", "RequestMetrics", "withMetrics", "storageMetrics", "withReadCache", "withLatency",
     "resolveS3Settings", "useS3Settings", "expandInputs", "openByteSource", "setRemoteMode", "startLocalS3",
-    "startProxy", "PROFILES",
+    "startProxy", "startProxyProcess", "PROFILES",
+    // the latency benchmark
+    "runBench", "coldStart", "runQuery", "resolveQuery", "decodeCF", "QUERY_KINDS", "openNetcdfDataset", "openZarrDataset",
+    "stats", "lowerBoundMs", "lowerBoundFromSpans", "chunkSweep", "formatBench", "formatSweep", "latencyChart", "timeSeriesChart", "sweepChart",
   ].sort());
 });

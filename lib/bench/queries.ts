@@ -80,8 +80,10 @@ export async function resolveQuery(ds: QueryDataset, spec: QuerySpec): Promise<R
   const coords: Record<string, number[]> = {};
   const parts: string[] = [];
   let time: ResolvedQuery["time"];
+  // All coordinates at once: one round trip on object storage, not one per dimension.
+  const coordinates = await Promise.all(array.dims.map((dim) => coordinate(ds, dim)));
   for (const [axis, dim] of array.dims.entries()) {
-    const c = await coordinate(ds, dim);
+    const c = coordinates[axis];
     const role = roleOf(dim, c?.attrs ?? {});
     const values = c?.values ?? Array.from({ length: array.shape[axis]! }, (_, i) => i);
     const pick = (i: number, n: number) => {

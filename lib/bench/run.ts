@@ -11,13 +11,12 @@ import { clearBlockCache } from "../io/remote.js";
 import { resetS3Bridge } from "../io/s3-bridge.js";
 import type { ArrayData } from "../model.js";
 import { PROFILES, type LatencyProfile } from "../s3local/proxy.js";
-import { storageMetrics, totalsOf } from "../store/metrics.js";
+import { recordSpans, storageMetrics, totalsOf, type RequestSpan } from "../store/metrics.js";
 import { resetS3Clients } from "../store/s3.js";
-import { s3Settings } from "../store/s3-config.js";
 import { isS3Url } from "../store/s3-url.js";
 import { decodedBytes, firstDifference, runQuery, type QueryResult, type QuerySpec } from "./queries.js";
 import { openNetcdfDataset, openZarrDataset, type QueryDataset } from "./readers.js";
-import { lowerBoundMs, stats, type Stats } from "./stats.js";
+import { lowerBoundFromSpans, stats, type Stats } from "./stats.js";
 
 export type Source = "netcdf" | "netcdf-download" | "zarr";
 
@@ -25,6 +24,8 @@ export interface Measurement {
   ms: number;
   requests: number;
   bytes: number;
+  /** Every storage request's span, for the lower bound. */
+  spans: RequestSpan[];
 }
 
 export interface BenchLine {
@@ -82,12 +83,13 @@ export function coldStart(): void {
 
 async function measure(open: () => Promise<QueryDataset>, spec: QuerySpec, ds?: QueryDataset): Promise<{ m: Measurement; result: QueryResult; ds: QueryDataset }> {
   const before = ioNow();
+  recordSpans(true);
   const t0 = performance.now();
   const d = ds ?? (await open());
   const result = await runQuery(d, spec);
   const ms = performance.now() - t0;
   const after = ioNow();
-  return { m: { ms, requests: after.requests - before.requests, bytes: after.bytes - before.bytes }, result, ds: d };
+  return { m: { ms, requests: after.requests - before.requests, bytes: after.bytes - before.bytes, spans: recordSpans(false) }, result, ds: d };
 }
 
 function assertSame(a: QueryResult, b: QueryResult, what: string): void {
@@ -101,11 +103,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const repeats = Math.max(1, opts.repeats ?? 5);
   const profile = opts.profile ?? PROFILES.local;
   const remote = opts.netcdf.some(isS3Url) || isS3Url(opts.zarr);
-  const zarrConcurrency = isS3Url(opts.zarr) ? s3Settings().concurrency : 1;
-  const all: { source: Source; open: () => Promise<QueryDataset>; mode?: RemoteMode; concurrency: number }[] = [
-    { source: "netcdf", open: () => openNetcdfDataset(opts.netcdf), mode: "ranged", concurrency: 1 },
-    ...(opts.download && opts.netcdf.some(isS3Url) ? [{ source: "netcdf-download" as const, open: () => openNetcdfDataset(opts.netcdf), mode: "download" as const, concurrency: 1 }] : []),
-    { source: "zarr", open: () => openZarrDataset(opts.zarr), concurrency: zarrConcurrency },
+  const all: { source: Source; open: () => Promise<QueryDataset>; mode?: RemoteMode }[] = [
+    { source: "netcdf", open: () => openNetcdfDataset(opts.netcdf), mode: "ranged" },
+    ...(opts.download && opts.netcdf.some(isS3Url) ? [{ source: "netcdf-download" as const, open: () => openNetcdfDataset(opts.netcdf), mode: "download" as const }] : []),
+    { source: "zarr", open: () => openZarrDataset(opts.zarr) },
   ];
   const sources = opts.zarrOnly ? all.filter((s) => s.source === "zarr") : all;
   const report: BenchReport = {
@@ -137,7 +138,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         source: s.source, query: spec.kind, describe: q.describe, cold: stats(cold.map((m) => m.ms)), warm: stats(warm.map((m) => m.ms)),
         requests: io.requests, bytesTransferred: io.bytes,
         bytesDecoded: decodedBytes(q.array.cells, q.start, q.count, q.array.itemSize),
-        lowerBoundMs: lowerBoundMs(io, profile, s.concurrency),
+        lowerBoundMs: lowerBoundFromSpans(io.spans, profile),
       };
       report.lines.push(line);
       opts.onLine?.(line);

@@ -1,6 +1,7 @@
 /** The statistics and the storage lower bound every benchmark figure is printed with. */
 import { quantile } from "../store/metrics.js";
 import type { LatencyProfile } from "../s3local/proxy.js";
+import type { RequestSpan } from "../store/metrics.js";
 
 export interface Stats {
   n: number;
@@ -26,4 +27,26 @@ export function lowerBoundMs(io: { requests: number; bytes: number }, profile: L
   const streams = Math.max(1, Math.min(c, io.requests));
   const transfer = profile.bytesPerSecond > 0 ? (io.bytes / (profile.bytesPerSecond * streams)) * 1000 : 0;
   return latency + transfer;
+}
+
+/**
+ * The least time a query's requests allow under a profile, from what it actually did: requests that
+ * overlapped form groups, and each group needs at least its largest request's first byte + bytes /
+ * bandwidth; groups that did not overlap ran one after another. (For n equal requests all in flight
+ * together this is the formula above with concurrency n; for a chain of one-at-a-time reads, the sum.)
+ */
+export function lowerBoundFromSpans(spans: readonly RequestSpan[], profile: LatencyProfile): number {
+  const one = (b: number) => profile.firstByteMs + (profile.bytesPerSecond > 0 ? (b / profile.bytesPerSecond) * 1000 : 0);
+  const sorted = [...spans].sort((a, b) => a.start - b.start);
+  let total = 0, groupEnd = -Infinity, groupMax = 0;
+  for (const s of sorted) {
+    if (s.start >= groupEnd) {
+      total += groupMax;
+      groupMax = 0;
+    }
+    groupMax = Math.max(groupMax, one(s.bytes));
+    groupEnd = Math.max(groupEnd, s.end);
+  }
+  total += groupMax;
+  return profile.firstByteMs === 0 && profile.bytesPerSecond === 0 ? 0 : total;
 }

@@ -7,7 +7,7 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { ConvertError, type ErrorTag } from "../errors.js";
 import { s3Settings, type S3Settings } from "../store/s3-config.js";
-import { noteRequest, storageMetrics } from "../store/metrics.js";
+import { beginRequest, endRequest, storageMetrics } from "../store/metrics.js";
 import type { WireError } from "../exec/types.js";
 
 export type BridgeRequest =
@@ -44,7 +44,7 @@ class S3Bridge {
   }
 
   call(req: BridgeRequest): Extract<BridgeReply, { ok: true }> {
-    noteRequest();
+    const share = beginRequest();
     const t0 = performance.now();
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage(req);
@@ -52,6 +52,7 @@ class S3Bridge {
       throw new ConvertError("Remote", `no answer from S3 after ${TIMEOUT_MS / 1000} s`, req.url);
     }
     const msg = receiveMessageOnPort(this.port)?.message as BridgeReply | undefined;
+    endRequest(share, msg?.ok ? msg.bytes?.byteLength ?? (req.op === "download" ? msg.size ?? 0 : 0) : 0);
     if (!msg) throw new ConvertError("Remote", "S3 reader thread gave no answer", req.url);
     const op = req.op === "range" ? "readRange" : req.op;
     if (!msg.ok) {

@@ -94,18 +94,48 @@ export function noteRequest(): void {
 /** Milliseconds from process start to the first storage request, if one was made. */
 export const firstRequestAt = (): number | undefined => firstRequestMs;
 
+/** One storage request's span (ms since process start) and payload, for lower bounds. */
+export interface RequestSpan {
+  start: number;
+  end: number;
+  bytes: number;
+}
+
+let spans: RequestSpan[] | undefined;
+
+/** Starts (or stops, returning them) recording every request's span in this thread. */
+export function recordSpans(on: boolean): RequestSpan[] {
+  const out = spans ?? [];
+  spans = on ? [] : undefined;
+  return out;
+}
+
+/** A request starts; pass the result to endRequest. */
+export function beginRequest(): number {
+  noteRequest();
+  return performance.now();
+}
+
+export function endRequest(start: number, bytes: number): void {
+  spans?.push({ start, end: performance.now(), bytes });
+}
+
 /** Wraps any store so each of its operations is counted (S3Store also counts its own HTTP requests). */
 export function withMetrics<S extends Store>(store: S, metrics: RequestMetrics): S {
   const timed = async <T>(op: string, f: () => Promise<T>, bytes: (t: T) => number): Promise<T> => {
-    noteRequest();
-    const t0 = performance.now();
+    const share = beginRequest();
+    const t0 = share;
+    let n = 0;
     try {
       const v = await f();
-      metrics.record(op, { ms: performance.now() - t0, bytes: bytes(v) });
+      n = bytes(v);
+      metrics.record(op, { ms: performance.now() - t0, bytes: n });
       return v;
     } catch (e) {
       metrics.record(op, { ms: performance.now() - t0, error: true });
       throw e;
+    } finally {
+      endRequest(share, n);
     }
   };
   return new Proxy(store, {

@@ -28,12 +28,12 @@ export function zarritaData(data: unknown): unknown {
 }
 
 export async function readStoreContents(store: Store): Promise<StoreContents> {
-  if (await store.has(IN_PROGRESS_KEY)) {
+  // One round trip, not three: on object storage each costs a first-byte latency.
+  const [inProgress, v3, zm] = await Promise.all([store.has(IN_PROGRESS_KEY), getJson(store, "/zarr.json"), getJson(store, "/.zmetadata")]);
+  if (inProgress) {
     throw new ConvertError("Incomplete", "store is incomplete: a conversion is in progress or was interrupted", store.url);
   }
-  const json = (key: StoreKey) => getJson(store, key);
   const nodes: StoreContents["nodes"] = new Map();
-  const v3 = await json("/zarr.json");
   if (v3) {
     const cm = v3["consolidated_metadata"] as { metadata?: Record<string, Record<string, unknown>> } | undefined;
     if (!cm?.metadata) throw new ConvertError("Incomplete", "zarr.json has no consolidated metadata", store.url);
@@ -42,7 +42,6 @@ export async function readStoreContents(store: Store): Promise<StoreContents> {
     }
     return { format: 3, rootAttrs: (v3["attributes"] ?? {}) as Record<string, unknown>, nodes };
   }
-  const zm = await json("/.zmetadata");
   if (!zm) throw new ConvertError("Incomplete", "not a complete Zarr store (no zarr.json or .zmetadata)", store.url);
   const md = (zm["metadata"] ?? {}) as Record<string, Record<string, unknown>>;
   for (const [k, doc] of Object.entries(md)) {

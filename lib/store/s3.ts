@@ -11,7 +11,7 @@ import type { PutObjectCommandInput, S3Client } from "@aws-sdk/client-s3";
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry, { AbortError } from "p-retry";
 import { ConvertError, oneLine } from "../errors.js";
-import { noteRequest, RequestMetrics, storageMetrics } from "./metrics.js";
+import { beginRequest, endRequest, RequestMetrics, storageMetrics } from "./metrics.js";
 import { LOCAL_CREDENTIALS, s3Settings, type S3Settings } from "./s3-config.js";
 import { objectKey, parseS3Url, type S3Location } from "./s3-url.js";
 import type { Store, StoreKey } from "./types.js";
@@ -99,12 +99,14 @@ export class S3Store implements Store {
   private async send<T>(op: string, key: string, run: (client: S3Client, sdk: Awaited<ReturnType<typeof loadSdk>>) => Promise<T>, bytes: (t: T) => number): Promise<T> {
     const [client, sdk] = await Promise.all([s3Client(this.settings), loadSdk()]);
     return this.limit(async () => {
-      noteRequest();
+      const share = beginRequest();
+      let n = 0;
       const t0 = performance.now();
       try {
         const out = await run(client, sdk);
+        n = bytes(out);
         const attempts = (out as { $metadata?: { attempts?: number } })?.$metadata?.attempts;
-        const r = { ms: performance.now() - t0, bytes: bytes(out), ...(attempts && { attempts }) };
+        const r = { ms: performance.now() - t0, bytes: n, ...(attempts && { attempts }) };
         this.metrics.record(op, r);
         storageMetrics.record(op, r);
         return out;
@@ -114,6 +116,8 @@ export class S3Store implements Store {
         this.metrics.record(op, r);
         storageMetrics.record(op, r);
         throw e;
+      } finally {
+        endRequest(share, n);
       }
     }).catch((e: unknown) => {
       throw isMissing(e) || e instanceof ConvertError || e instanceof AbortError ? e : this.describe(op, key, e);
