@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --ignore-scripts
 fi
-npx --no-install tsc --version >/dev/null
+# The repo's TypeScript 7, by path: tslab's TypeScript 5.0.4 fork may own node_modules/.bin/tsc.
+TSC=node_modules/typescript/bin/tsc
+node "$TSC" --version >/dev/null
 node -e "require('fs').rmSync('dist',{recursive:true,force:true})"
-npx --no-install tsc -p .
+node "$TSC" -p .

@@ -4,14 +4,13 @@
  * the stack trace.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { convert, planConversion, type ConvertOptions, type ConvertSummary } from "../convert.js";
+import { convert, planConversion, type ConvertOptions } from "../convert.js";
 import { EXECUTOR_NAMES } from "../exec/registry.js";
-import type { Plan, JobSpec } from "../plan/types.js";
 import { parseBytes } from "../plan/sizes.js";
 import { progressView } from "./progress.js";
 import { ConvertError, describeError, isConvertError } from "../errors.js";
-import { formatBytes } from "../format.js";
 import { formatInspect, inspect } from "../inspect.js";
+import { planText, summaryText } from "./text.js";
 import { parseChunkSpec } from "../plan/chunks.js";
 import { verify } from "../verify.js";
 import { CODEC_NAMES, type CodecName } from "../zarr/codecs.js";
@@ -45,42 +44,6 @@ const remoteReadOption = () =>
 const concatDimOption = (help = "dimension to concatenate several files along (default: the unlimited one)") =>
   new Option("--concat-dim <name>", help);
 
-function summaryText(s: ConvertSummary): string {
-  if (s.mode === "complete") return `${s.store} is already complete; nothing to do`;
-  const chunks = s.arrays.reduce((a, x) => a + x.chunksWritten, 0);
-  const empty = s.arrays.reduce((a, x) => a + x.chunksEmpty, 0);
-  const verb = { create: "wrote", resume: "resumed and finished", append: "appended to", complete: "" }[s.mode];
-  const lines = [
-    `${verb} ${s.store} (Zarr v${s.zarrFormat}, ${s.codec}): ${s.arrays.length} arrays, ${chunks} chunks` +
-      `${empty ? ` (+${empty} all-fill chunks not stored)` : ""}, ${formatBytes(s.bytesWritten)} in ${s.seconds.toFixed(2)} s` +
-      ` (${s.tasks} tasks${s.tasksSkipped ? `, ${s.tasksSkipped} already done` : ""}, ${s.executor} x ${s.workers}, read amplification ${s.readAmplification.toFixed(2)})`,
-  ];
-  const io = s.storage;
-  if (io.requests > 0) {
-    lines.push(`object storage: ${io.requests} requests (${io.retries} retried), ${formatBytes(io.bytesIn)} read, ${formatBytes(io.bytesOut)} written`);
-  }
-  for (const k of s.skipped) lines.push(`skipped ${k.path}: unsupported ${k.reason}`);
-  return lines.join("\n");
-}
-
-const shape = (xs: readonly number[]) => `(${xs.join(", ")})`;
-
-function planText(job: JobSpec, plan: Plan): string {
-  const e = plan.estimates;
-  const rows = plan.arrays.map((a) => [a.path, shape(a.shape), shape(a.chunks), shape(a.block), String(a.tasks), String(a.objects),
-    a.readAmplification.toFixed(2), formatBytes(a.peakTaskBytes)]);
-  const head = ["array", "shape", "chunks", "task block", "tasks", "objects", "read amp.", "peak/task"];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i >= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ");
-  const what = job.append ? `append to ${job.store} from ${job.concatDim} = ${job.append.oldLength}` : `${job.store}`;
-  return [
-    `plan for ${what} (Zarr v${job.zarrFormat}, ${job.codec}), ${job.inputs.length} input file(s)${job.concatDim ? ` along ${job.concatDim}` : ""}`,
-    "", fmt(head), ...rows.map(fmt), "",
-    `${e.tasks} tasks writing ${e.objects} objects; decode ${formatBytes(e.bytesRead)} (read amplification ${e.readAmplification.toFixed(2)}), ` +
-      `write ${formatBytes(e.bytesWritten)} before compression; peak ${formatBytes(e.peakTaskBytes)} per task ` +
-      `(budget ${formatBytes(e.maxMem)} per worker)`,
-  ].join("\n");
-}
 
 interface ConvertFlags {
   out: string; zarrFormat: string; codec: CodecName; level?: number; chunks?: string; variables?: string[];

@@ -48,7 +48,8 @@ export function timeSeriesChart(result: QueryResult): Figure {
   const y = Array.from(decodeCF(result.values, q.array.attrs), (v) => (Number.isNaN(v) ? null : v));
   const units = q.array.attrs["units"] ? ` (${String(q.array.attrs["units"])})` : "";
   return {
-    data: [{ type: "scatter", mode: "lines", name: q.array.path.slice(1), x, y }],
+    // simplify: false keeps every point in the drawn path (plotly drops collinear ones by default).
+    data: [{ type: "scatter", mode: "lines", name: q.array.path.slice(1), x, y, line: { simplify: false } }],
     layout: { title: { text: q.describe }, xaxis: { title: { text: time?.dim ?? "index" } }, yaxis: { title: { text: `${q.array.path.slice(1)}${units}` } } },
   };
 }

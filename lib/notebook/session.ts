@@ -1,0 +1,107 @@
+/**
+ * What the notebook does besides displaying: choose where to work (the local default or AWS), make
+ * the sample-shaped data, upload it, time a query, and clean up what it created.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { ConvertError } from "../errors.js";
+import { coldStart } from "../bench/run.js";
+import { runQuery, type QueryResult, type QuerySpec } from "../bench/queries.js";
+import type { QueryDataset } from "../bench/readers.js";
+import { startLocalS3, type LocalS3 } from "../s3local/start.js";
+import { storageMetrics, totalsOf } from "../store/metrics.js";
+import { S3Store } from "../store/s3.js";
+import { resolveS3Settings, useS3Settings } from "../store/s3-config.js";
+import { parseS3Url } from "../store/s3-url.js";
+
+export interface NotebookEnv {
+  mode: "local" | "aws";
+  /** s3://bucket/prefix under which the notebook puts everything it creates. */
+  base: string;
+  /** The local endpoint, when the notebook started one. */
+  local?: LocalS3;
+  describe: string;
+}
+
+/**
+ * AWS when CONVERT_TO_ZARR_S3=aws or credentials are configured and CONVERT_TO_ZARR_BUCKET names a
+ * bucket (the CDK stack publishes it); otherwise the local default: a local S3 endpoint started here,
+ * with its objects as files under `dataDir`.
+ */
+export async function notebookEnvironment(o: { dataDir: string; bucket?: string; env?: NodeJS.ProcessEnv }): Promise<NotebookEnv> {
+  const env = o.env ?? process.env;
+  const bucket = env.CONVERT_TO_ZARR_BUCKET;
+  let aws = false;
+  try {
+    aws = !!bucket && resolveS3Settings({}, { ...env, AWS_ENDPOINT_URL_S3: "", AWS_ENDPOINT_URL: "" }).source === "AWS";
+  } catch {
+    aws = false;
+  }
+  if (aws) {
+    useS3Settings(resolveS3Settings());
+    return { mode: "aws", base: `s3://${bucket}/convert-to-zarr-notebook`, describe: `AWS: s3://${bucket}/convert-to-zarr-notebook (region ${env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "from your profile"})` };
+  }
+  const name = o.bucket ?? "convert-to-zarr-demo";
+  const local = await startLocalS3({ dataDir: resolve(o.dataDir), buckets: [name] });
+  useS3Settings(local.settings);
+  return {
+    mode: "local", base: `s3://${name}`, local,
+    describe: `local default: S3-compatible endpoint ${local.endpoint} (objects under ${local.dataDir}), worker threads, no cloud account`,
+  };
+}
+
+/** A daily archive shaped like the original sample's (tools/make_daily_archive.py); its files in order. */
+export function makeDailyArchive(dir: string, o: { days: number; nlat: number; nlon: number; start?: string }): string[] {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const args = [resolve("tools/make_daily_archive.py"), dir, "--days", String(o.days), "--nlat", String(o.nlat), "--nlon", String(o.nlon), ...(o.start ? ["--start", o.start] : [])];
+  const r = spawnSync("/usr/bin/python3", args, { encoding: "utf8" });
+  if (r.status !== 0) throw new ConvertError("Usage", `generating the archive failed: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}`);
+  return readdirSync(dir).filter((f) => f.endsWith(".nc")).sort().map((f) => join(dir, f));
+}
+
+/** Puts local files under an s3:// prefix (16 at a time); returns their URLs in order. */
+export async function uploadFiles(files: readonly string[], prefix: string): Promise<string[]> {
+  const store = new S3Store(prefix);
+  const urls = files.map((f) => `${prefix.replace(/\/+$/, "")}/${basename(f)}`);
+  for (let i = 0; i < files.length; i += 16) {
+    await Promise.all(files.slice(i, i + 16).map((f) => store.set(`/${basename(f)}`, readFileSync(f))));
+  }
+  return urls;
+}
+
+export interface TimedQuery {
+  result: QueryResult;
+  ms: number;
+  requests: number;
+  bytes: number;
+  describe: string;
+}
+
+/** One cold query (fresh clients and caches) with its time, requests and bytes. */
+export async function timeQuery(open: () => Promise<QueryDataset>, spec: QuerySpec): Promise<TimedQuery> {
+  coldStart();
+  const before = totalsOf(storageMetrics.summary());
+  const t0 = performance.now();
+  const ds = await open();
+  try {
+    const result = await runQuery(ds, spec);
+    const ms = performance.now() - t0;
+    const after = totalsOf(storageMetrics.summary());
+    return { result, ms, requests: after.requests - before.requests, bytes: after.bytesIn - before.bytesIn, describe: result.query.describe };
+  } finally {
+    ds.close();
+  }
+}
+
+/** Deletes everything the notebook wrote under its prefix and stops the local endpoint it started. */
+export async function cleanUp(env: NotebookEnv): Promise<string> {
+  const loc = parseS3Url(env.base);
+  const store = new S3Store(env.base);
+  let n = 0;
+  for await (const _ of store.list("/")) n++;
+  await store.deletePrefix("/");
+  await env.local?.stop();
+  return `deleted ${n} objects under s3://${loc.bucket}/${loc.prefix}${env.local ? "; stopped the local endpoint" : ""}`;
+}
