@@ -84,6 +84,19 @@ describe("S3 store on the local endpoint", () => {
     assert.deepEqual(Buffer.from((await st.readRange("/big", 8 * 2 ** 20 - 2, 4))!), Buffer.from(big.subarray(8 * 2 ** 20 - 2, 8 * 2 ** 20 + 2)), "across a part boundary");
   });
 
+  test("read after write: objects written concurrently read back whole at once (the endpoint flushes before answering)", async () => {
+    const st = t.store(`s3://${BUCKET}/raw`);
+    const objects = Array.from({ length: 32 }, (_, i) => pattern(3 * 2 ** 20 + i * 4099, i + 1));
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(objects.map(async (o, i) => {
+        await st.set(`/o${i}`, o);
+        const back = await st.get(`/o${i}`);
+        assert.equal(back?.byteLength, o.byteLength, `o${i} read right after its write`);
+        assert.ok(Buffer.from(back!).equals(Buffer.from(o)));
+      }));
+    }
+  });
+
   test("conditional writes: of two racing writers exactly one wins", async () => {
     const st = t.store(`s3://${BUCKET}/lock`);
     const results = await Promise.all([1, 2, 3, 4].map((i) => st.setIfAbsent("/lock", new Uint8Array([i]))));

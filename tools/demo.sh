@@ -1,55 +1,21 @@
 #!/usr/bin/env bash
-# The end-to-end job on the local default, from a shell: a daily NetCDF-4 archive shaped like the
-# original sample's (smaller grid), inspected, converted to Zarr v3 and v2, verified value by value,
-# read back by xarray, and the same again through object storage: the local S3 endpoint the project
-# runs (s3rver on 127.0.0.1), NetCDF read from S3 by ranges, Zarr written to S3. (The notebook version
-# of this journey is issue #6.)
+# The main job on the local default, one command: installs what is missing (Debian packages incl.
+# Jupyter and Chromium, npm packages, a build, the notebook kernel), then executes
+# notebooks/Convert-NetCDF-to-Zarr.ipynb headless through Jupyter with the TypeScript kernel (it starts
+# its own local S3 endpoint), and writes the executed notebook, an HTML report with the plots, and a
+# screenshot of the report. Sizes: NB_DAYS (14), NB_APPEND_DAYS (3), NB_NLAT x NB_NLON (91 x 144).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/bootstrap.sh
-DEMO=build/demo
-rm -rf "$DEMO" && mkdir -p "$DEMO"
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-
-step "1. Generate 14 daily NetCDF-4 files (24 hourly steps of T2M on a 91 x 144 grid)"
-/usr/bin/python3 tools/make_daily_archive.py "$DEMO/netcdf" --days 14 --nlat 91 --nlon 144 | tail -n 2
-
-step "2. Inspect the collection"
-./bin/convert-to-zarr inspect "$DEMO"/netcdf/*.nc | head -n 30
-
-step "3. Convert to Zarr v3, long in time and small in space (like the sample's (1080, 90, 90))"
-./bin/convert-to-zarr convert "$DEMO"/netcdf/*.nc --out "$DEMO/T2M.zarr" --chunks time=336,lat=30,lon=36
-
-step "4. Verify every value, dimension and attribute against the NetCDF files"
-./bin/convert-to-zarr verify "$DEMO"/netcdf/*.nc "$DEMO/T2M.zarr"
-
-step "5. The same as Zarr v2, and read back by xarray (Debian's, zarr-python 2)"
-./bin/convert-to-zarr convert "$DEMO"/netcdf/*.nc --out "$DEMO/T2M.v2.zarr" --zarr-format 2 --chunks time=336,lat=30,lon=36
-/usr/bin/python3 - "$DEMO/T2M.v2.zarr" <<'PY'
-import sys, warnings
-warnings.simplefilter("ignore")
-import xarray as xr
-ds = xr.open_zarr(sys.argv[1], consolidated=True)
-print(ds)
-ts = ds.T2M.sel(lat=40.7, lon=74, method="nearest")
-print(f"\npoint time series at lat={float(ts.lat):.1f}, lon={float(ts.lon):.1f}: {ts.size} hourly values, "
-      f"mean {float(ts.mean()):.2f} K, first {ts.time.values[0]}, last {ts.time.values[-1]}")
-PY
-step "6. The same through object storage: a local S3 endpoint, NetCDF on S3 → Zarr on S3"
-export CONVERT_TO_ZARR_S3_LOCAL_STATE="$PWD/$DEMO/s3-local.json" AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
-./bin/convert-to-zarr s3-local --dir "$DEMO/s3-data" --port 0 --bucket demo-bucket &
-S3PID=$!
-trap 'kill $S3PID 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -f "$CONVERT_TO_ZARR_S3_LOCAL_STATE" ] && break; sleep 0.1; done
-node --input-type=module - "$DEMO"/netcdf/*.nc <<'JS'
-import { readFileSync } from "node:fs";
-import { basename } from "node:path";
-import { S3Store } from "./dist/lib/index.js";
-const bucket = new S3Store("s3://demo-bucket/netcdf");
-for (const f of process.argv.slice(2)) await bucket.set(`/${basename(f)}`, readFileSync(f));
-console.log(`uploaded ${process.argv.length - 2} files to s3://demo-bucket/netcdf/`);
-JS
-./bin/convert-to-zarr convert 's3://demo-bucket/netcdf/*.nc' --out s3://demo-bucket/T2M.zarr --chunks time=336,lat=30,lon=36 --overwrite
-./bin/convert-to-zarr verify 's3://demo-bucket/netcdf/*.nc' s3://demo-bucket/T2M.zarr
-kill $S3PID; wait $S3PID 2>/dev/null || true
-step "Done: stores in $DEMO/ (the S3 objects as files under $DEMO/s3-data/)"
+bash kernel/install.sh
+OUT=build/notebook
+mkdir -p "$OUT"
+export PYDEVD_DISABLE_FILE_VALIDATION=1
+/usr/bin/python3 tools/run_notebook.py notebooks/Convert-NetCDF-to-Zarr.ipynb \
+  --out "$OUT/Convert-NetCDF-to-Zarr.ipynb" --html "$OUT/Convert-NetCDF-to-Zarr.html" --timeout 1800
+if command -v chromium >/dev/null; then
+  chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
+    --disable-sync --no-first-run --user-data-dir="$(mktemp -d)" --virtual-time-budget=15000 \
+    --window-size=1200,5200 --screenshot="$OUT/Convert-NetCDF-to-Zarr.png" "file://$PWD/$OUT/Convert-NetCDF-to-Zarr.html" 2>/dev/null
+fi
+echo "demo: report $OUT/Convert-NetCDF-to-Zarr.html (executed notebook and screenshot beside it)"

@@ -50,8 +50,13 @@ export class RemoteByteSource implements ByteSource {
     this.size = size;
   }
 
+  /** Exactly `length` bytes (the caller never asks past the end); a short answer is an error, never zeros. */
   private fetch(offset: number, length: number): Uint8Array {
-    return s3Bridge().call({ op: "range", url: this.url, offset, length }).bytes ?? new Uint8Array(0);
+    const b = s3Bridge().call({ op: "range", url: this.url, offset, length }).bytes ?? new Uint8Array(0);
+    if (b.byteLength !== length) {
+      throw new ConvertError("Remote", `short read: ${b.byteLength} of ${length} bytes at ${offset} (object changed or connection cut?)`, this.url);
+    }
+    return b;
   }
 
   readInto(position: number, length: number, out: Uint8Array, offset: number): number {

@@ -8,17 +8,40 @@
  * → 412 when the key exists), used for locks and completion records. Conditional PUTs to one key are
  * serialised, so exactly one of two racing writers wins, as on S3.
  *
+ * And read-after-write consistency, which S3 has had since 2020: s3rver answers a PUT when its own
+ * pipeline has finished, before the file is flushed, so a GET right after could see a shorter object
+ * (found by the notebook: an upload, then an immediate ranged read, intermittently). Objects are now
+ * written to a temporary file and renamed into place before the PUT is answered.
+ *
  *   node dist/lib/s3local/server.js --dir DATA [--port 0] [--bucket NAME ...] [--state-file FILE]
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { dirname, resolve } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseArgs } from "node:util";
 import S3rver from "s3rver";
 
+interface S3rverObject {
+  bucket: string;
+  key: string;
+  content: Buffer | NodeJS.ReadableStream;
+  metadata: Record<string, string>;
+}
+
+interface FilesystemStore {
+  existsObject(bucket: string, key: string): Promise<boolean>;
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+  putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
+}
+
 interface S3rverInternals {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
-  store: { existsObject(bucket: string, key: string): Promise<boolean> };
+  store: FilesystemStore;
   run(): Promise<{ address: string; port: number }>;
   close(): Promise<void>;
 }
@@ -42,6 +65,34 @@ const server = new S3rver({
   address: "127.0.0.1", port: Number(values.port), directory: dataDir, silent: true,
   configureBuckets: values.bucket.map((name) => ({ name })),
 }) as unknown as S3rverInternals;
+
+// Durable, atomic object writes (multipart completion goes through putObject too).
+const store = server.store;
+store.putObject = async function putObject(object: S3rverObject) {
+  const path = store.getResourcePath(object.bucket, object.key, "object");
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${randomBytes(6).toString("hex")}.partial`;
+  const md5 = createHash("md5");
+  let size = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      md5.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    const source = Buffer.isBuffer(object.content) ? [object.content] : object.content;
+    await pipeline(source as NodeJS.ReadableStream, count, createWriteStream(tmp));
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  const hex = md5.digest("hex");
+  await store.putMetadata(object.bucket, object.key, object.metadata, hex);
+  return { size, md5: hex };
+};
 
 const koa = server.callback.bind(server);
 const queues = new Map<string, Promise<void>>();

@@ -143,6 +143,10 @@ export class S3Store implements Store {
         return await this.send(op, key, async (client, { s3 }) => {
           const res = await client.send(new s3.GetObjectCommand({ Bucket: this.loc.bucket, Key: key, ...(range && { Range: `bytes=${range[0]}-${range[1]}` }) }));
           const body = await res.Body!.transformToByteArray();
+          // A connection closed mid-body can end the stream without an error: never pass on a short body.
+          if (res.ContentLength !== undefined && body.byteLength !== res.ContentLength) {
+            throw new Error(`premature close: ${body.byteLength} of ${res.ContentLength} bytes`);
+          }
           return Object.assign(body, { $metadata: res.$metadata, contentRange: res.ContentRange });
         }, (b) => b.byteLength);
       } catch (e) {

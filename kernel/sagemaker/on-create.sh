@@ -1,0 +1,16 @@
+#!/bin/bash
+# SageMaker notebook-instance lifecycle, on create (runs as root, once). SageMaker stops a lifecycle
+# script after 5 minutes, so the slow part (conda env, npm ci, build) runs in the background as
+# ec2-user with nohup; progress is in /home/ec2-user/SageMaker/convert-to-zarr-setup.log.
+# REPO_DIR: where the stack put the repository (default /home/ec2-user/SageMaker/convert-to-zarr).
+set -eux
+REPO_DIR="${REPO_DIR:-/home/ec2-user/SageMaker/convert-to-zarr}"
+ENV_DIR=/home/ec2-user/SageMaker/.envs/convert-to-zarr   # on the persistent volume: survives restarts
+sudo -u ec2-user -i nohup bash -c "
+  set -eux
+  source /home/ec2-user/anaconda3/bin/activate
+  [ -d '$ENV_DIR' ] || conda env create -q -p '$ENV_DIR' -f '$REPO_DIR/environment.yml'
+  conda activate '$ENV_DIR'
+  cd '$REPO_DIR' && npm ci --no-audit --no-fund --ignore-scripts && npm run build
+  CONDA_PREFIX='$ENV_DIR' bash kernel/install.sh
+" > /home/ec2-user/SageMaker/convert-to-zarr-setup.log 2>&1 &
