@@ -11,6 +11,10 @@ else
   DEST="${JUPYTER_DATA_DIR:-$HOME/.local/share/jupyter}/kernels/convert-to-zarr-ts"
 fi
 [ -f "$ROOT/node_modules/tslab/dist/main.js" ] || { echo "kernel/install.sh: tslab missing; run npm ci first" >&2; exit 1; }
+# No conda env and no Jupyter yet: on Debian/Ubuntu, install Debian's (tools/setup-system.sh).
+if [ -z "${CONDA_PREFIX:-}" ] && ! /usr/bin/python3 -c "import jupyter_client, nbclient" 2>/dev/null; then
+  bash "$ROOT/tools/setup-system.sh"
+fi
 mkdir -p "$DEST"
 cat > "$DEST/kernel.json" <<JSON
 {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
@@ -54,6 +54,25 @@ describe("the notebook", { skip }, () => {
     assert.match(all, /point: Zarr is [\d.]+x (faster|slower) than netcdf/);
     assert.match(all, /deleted \d+ objects under s3:\/\/convert-to-zarr-demo\/; stopped the local endpoint/);
     assert.ok(existsSync(join(OUT, "run.html")));
+  });
+
+  test("the runner fails on a cell error and on an asynchronous error, naming the cell", () => {
+    const cell = (source: string) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source });
+    const nb = (cells: unknown[]) => JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: "convert-to-zarr-ts", display_name: "TS", language: "typescript" } }, cells });
+    const cases = [
+      { name: "throws", cells: [cell("const a = 1;"), cell('throw new Error("boom in cell 1");'), cell("const never = 2;")], expect: /cell 1 failed[\s\S]*boom in cell 1/ },
+      { name: "async", cells: [cell('setTimeout(() => { throw new Error("late boom"); }, 10);\nconst p = new Promise((r) => setTimeout(r, 300));\nawait p;')], expect: /cell 0 failed[\s\S]*late boom/ },
+    ];
+    for (const c of cases) {
+      const file = join(OUT, `${c.name}.ipynb`);
+      writeFileSync(file, nb(c.cells));
+      const r = spawnSync(PYTHON, [join(ROOT, "tools/run_notebook.py"), file, "--out", join(OUT, `${c.name}.out.ipynb`), "--timeout", "60"], {
+        cwd: ROOT, encoding: "utf8", env: { ...process.env, JUPYTER_DATA_DIR: join(OUT, "jupyter"), PYDEVD_DISABLE_FILE_VALIDATION: "1" },
+      });
+      assert.equal(r.status, 1, `${c.name}: ${r.stderr}`);
+      assert.match(r.stderr, c.expect);
+      assert.match(r.stderr, /notebook: FAILED/);
+    }
   });
 
   test("every chart renders in headless Chromium (plotly SVG with the expected traces and points); a screenshot is kept", { skip: !chromium && !process.env["CI"] ? "chromium not installed" : false }, () => {
