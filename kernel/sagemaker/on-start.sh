@@ -5,6 +5,13 @@
 set -eux
 REPO_DIR="${REPO_DIR:-/home/ec2-user/SageMaker/convert-to-zarr}"
 ENV_DIR=/home/ec2-user/SageMaker/.envs/convert-to-zarr
+# The deployed stack's resources for the notebook (lib/notebook/session.ts readStackConfig); the CDK
+# stack substitutes __STACK_CONFIG_JSON__ when it builds this script.
+STACK_CONFIG='__STACK_CONFIG_JSON__'
+if [ "${STACK_CONFIG#__}" = "$STACK_CONFIG" ]; then
+  sudo -u ec2-user mkdir -p /home/ec2-user/SageMaker/.convert-to-zarr
+  printf '%s\n' "$STACK_CONFIG" | sudo -u ec2-user tee /home/ec2-user/SageMaker/.convert-to-zarr/stack.json >/dev/null
+fi
 [ -d "$ENV_DIR" ] || exit 0   # on-create's background setup has not finished yet
 sudo -u ec2-user -i bash -c "
   set -eux

@@ -3,7 +3,8 @@
  * the sample-shaped data, upload it, time a query, and clean up what it created.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { ConvertError } from "../errors.js";
 import { coldStart } from "../bench/run.js";
@@ -15,8 +16,34 @@ import { S3Store } from "../store/s3.js";
 import { resolveS3Settings, useS3Settings } from "../store/s3-config.js";
 import { parseS3Url } from "../store/s3-url.js";
 
+/** What the deployed stack tells the notebook (written by kernel/sagemaker/on-start.sh from the stack's outputs). */
+export interface StackConfig {
+  bucket: string;
+  region?: string;
+  cluster?: string;
+  taskDefinition?: string;
+  subnets?: string[];
+  securityGroups?: string[];
+}
+
+/** The stack's config file: CONVERT_TO_ZARR_STACK_CONFIG, else ~/SageMaker/.convert-to-zarr/stack.json. */
+export function readStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig | undefined {
+  const file = env.CONVERT_TO_ZARR_STACK_CONFIG || join(env.HOME || homedir(), "SageMaker", ".convert-to-zarr", "stack.json");
+  if (!existsSync(file)) return undefined;
+  let c: StackConfig;
+  try {
+    c = JSON.parse(readFileSync(file, "utf8")) as StackConfig;
+  } catch (e) {
+    throw new ConvertError("Usage", `not valid JSON: ${(e as Error).message}`, file);
+  }
+  if (typeof c.bucket !== "string" || c.bucket === "") throw new ConvertError("Usage", "stack config has no bucket", file);
+  return c;
+}
+
 export interface NotebookEnv {
   mode: "local" | "aws";
+  /** The deployed stack's resources (AWS mode, when its config is present). */
+  stack?: StackConfig;
   /** s3://bucket/prefix under which the notebook puts everything it creates. */
   base: string;
   /** The local endpoint, when the notebook started one. */
@@ -25,13 +52,15 @@ export interface NotebookEnv {
 }
 
 /**
- * AWS when CONVERT_TO_ZARR_S3=aws or credentials are configured and CONVERT_TO_ZARR_BUCKET names a
- * bucket (the CDK stack publishes it); otherwise the local default: a local S3 endpoint started here,
- * with its objects as files under `dataDir`.
+ * AWS when AWS credentials are configured (or CONVERT_TO_ZARR_S3=aws, e.g. an instance role) and a
+ * bucket is known — CONVERT_TO_ZARR_BUCKET, else the deployed stack's config file (readStackConfig);
+ * otherwise the local default: a local S3 endpoint started here, its objects as files under `dataDir`.
+ * Setting CONVERT_TO_ZARR_S3=local forces the local default.
  */
 export async function notebookEnvironment(o: { dataDir: string; bucket?: string; env?: NodeJS.ProcessEnv }): Promise<NotebookEnv> {
   const env = o.env ?? process.env;
-  const bucket = env.CONVERT_TO_ZARR_BUCKET;
+  const stack = env.CONVERT_TO_ZARR_S3 === "local" ? undefined : readStackConfig(env);
+  const bucket = env.CONVERT_TO_ZARR_BUCKET || stack?.bucket;
   let aws = false;
   try {
     aws = !!bucket && resolveS3Settings({}, { ...env, AWS_ENDPOINT_URL_S3: "", AWS_ENDPOINT_URL: "" }).source === "AWS";
@@ -39,8 +68,13 @@ export async function notebookEnvironment(o: { dataDir: string; bucket?: string;
     aws = false;
   }
   if (aws) {
-    useS3Settings(resolveS3Settings());
-    return { mode: "aws", base: `s3://${bucket}/convert-to-zarr-notebook`, describe: `AWS: s3://${bucket}/convert-to-zarr-notebook (region ${env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "from your profile"})` };
+    const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? stack?.region;
+    useS3Settings(resolveS3Settings({ ...(region && { region }) }, { ...env, AWS_ENDPOINT_URL_S3: "", AWS_ENDPOINT_URL: "" }));
+    const pool = stack?.cluster ? `; worker pool: ECS cluster ${stack.cluster}, task definition ${stack.taskDefinition ?? "?"}` : "";
+    return {
+      mode: "aws", base: `s3://${bucket}/convert-to-zarr-notebook`, ...(stack && { stack }),
+      describe: `AWS: s3://${bucket}/convert-to-zarr-notebook (region ${region ?? "from your profile"})${pool}`,
+    };
   }
   const name = o.bucket ?? "convert-to-zarr-demo";
   const local = await startLocalS3({ dataDir: resolve(o.dataDir), buckets: [name] });
