@@ -150,7 +150,8 @@ describe("s3-local", () => {
     let out = "";
     server.stdout.on("data", (d: Buffer) => (out += d.toString()));
     try {
-      for (let i = 0; i < 100 && !existsSync(state); i++) await sleep(100);
+      // The state file is written by the endpoint, the line by the CLI once it hears back: wait for both.
+      for (let i = 0; i < 100 && !(existsSync(state) && out.includes("\n")); i++) await sleep(100);
       assert.match(out, /^local S3 endpoint http:\/\/127\.0\.0\.1:\d+ \(data in .*data, buckets: c2z-local\); Ctrl-C stops it\n$/);
       const r = cli(["inspect", "s3://c2z-local/nothing.nc"], { env: env as Record<string, string> });
       assert.equal(r.stderr, "convert-to-zarr: s3://c2z-local/nothing.nc: no such object\n", "reached the endpoint and got a 404");
