@@ -6,7 +6,9 @@
  * expected traces and points). The screenshot is kept as a build artifact.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,6 +74,42 @@ describe("the notebook", { skip }, () => {
       assert.equal(r.status, 1, `${c.name}: ${r.stderr}`);
       assert.match(r.stderr, c.expect);
       assert.match(r.stderr, /notebook: FAILED/);
+    }
+  });
+
+  test("the executed notebook draws its charts live in the classic Jupyter Notebook (trusted, headless Chromium)", { skip: !chromium && !process.env["CI"] ? "chromium not installed" : false }, async () => {
+    const dir = join(OUT, "live");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "nb.ipynb"), readFileSync(join(OUT, "run.ipynb")));
+    const jenv = { ...process.env, JUPYTER_DATA_DIR: join(OUT, "jupyter"), JUPYTER_RUNTIME_DIR: mkdtempSync(join(tmpdir(), "c2z-jrt-")), JUPYTER_CONFIG_DIR: join(OUT, "jupyter-config") };
+    // Trusted, as the user's own executed notebook is: only then does the notebook run its outputs' scripts.
+    assert.equal(spawnSync(PYTHON, ["-m", "nbformat.sign", join(dir, "nb.ipynb")], { env: jenv }).status, 0);
+    const port = await new Promise<number>((ok) => {
+      const srv = createServer().listen(0, "127.0.0.1", () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => ok(p));
+      });
+    });
+    const root = process.getuid?.() === 0 ? ["--allow-root"] : [];
+    const server = spawn(PYTHON, ["-m", "notebook", "--no-browser", ...root, "--ip", "127.0.0.1", "--port", String(port), "--port-retries", "0",
+      "--NotebookApp.token=", "--NotebookApp.password=", `--notebook-dir=${dir}`], { env: jenv });
+    let log = "";
+    server.stderr.on("data", (d: Buffer) => (log += d.toString()));
+    try {
+      for (let i = 0; i < 150 && !log.includes(`127.0.0.1:${port}/`); i++) await sleep(100);
+      assert.ok(log.includes(`127.0.0.1:${port}/`), `notebook server did not start: ${log.slice(-500)}`);
+      const args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", `--user-data-dir=${mkdtempSync(join(tmpdir(), "c2z-chromium-"))}`, "--virtual-time-budget=30000"];
+      const dom = await new Promise<string>((ok) => {
+        const c = spawn(chromium!, [...args, "--dump-dom", `http://127.0.0.1:${port}/notebooks/nb.ipynb`]);
+        let out = "";
+        c.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        c.on("close", () => ok(out));
+      });
+      assert.equal((dom.match(/<div id="plt-[0-9a-f]+" class="c2z-plot/g) ?? []).length, 4);
+      assert.equal((dom.match(/<svg class="main-svg"/g) ?? []).length, 12, "plotly drew all four charts (three SVG layers each)");
+    } finally {
+      server.kill("SIGTERM");
+      await new Promise((ok) => server.once("exit", ok));
     }
   });
 
