@@ -97,6 +97,23 @@ describe("S3 store on the local endpoint", () => {
     }
   });
 
+  test("large objects read as parallel ranges: past the end, exactly at a part boundary, and beyond the size bound", async () => {
+    const st = t.store(`s3://${BUCKET}/parts`);
+    const MiB = 2 ** 20;
+    const odd = pattern(3 * MiB + 123, 5), even = pattern(2 * MiB, 6);
+    await st.set("/odd", odd);
+    await st.set("/even", even);
+    const same = (a: Uint8Array | undefined, b: Uint8Array) => assert.ok(a && Buffer.from(a).equals(Buffer.from(b)));
+    const before = st.metrics.summary().byOp["readRange"]?.count ?? 0;
+    same(await st.getInRanges("/odd", 6 * MiB, MiB), odd); // 6 ranges at once, 2 past the end
+    assert.equal((st.metrics.summary().byOp["readRange"]?.count ?? 0) - before, 6);
+    assert.equal(st.metrics.summary().byOp["readRange"]?.errors ?? 0, 0, "a range past the end is an answer, not an error");
+    same(await st.getInRanges("/odd", 2 * MiB, MiB), odd); // the bound was too small: the rest follows
+    same(await st.getInRanges("/even", 2 * MiB, MiB), even); // full parts up to the bound, then one empty read
+    same(await st.getInRanges("/odd", 10, MiB), odd);
+    assert.equal(await st.getInRanges("/none", 4 * MiB, MiB), undefined);
+  });
+
   test("conditional writes: of two racing writers exactly one wins", async () => {
     const st = t.store(`s3://${BUCKET}/lock`);
     const results = await Promise.all([1, 2, 3, 4].map((i) => st.setIfAbsent("/lock", new Uint8Array([i]))));

@@ -13,6 +13,7 @@ import type { SourceAxis } from "../plan/types.js";
 import { FsStore } from "../store/fs.js";
 import { storageMetrics, withMetrics } from "../store/metrics.js";
 import { openStore } from "../store/open.js";
+import { S3Store } from "../store/s3.js";
 import { readStoreContents, strictJsonView, type StoreContents } from "../store/read.js";
 import type { Store, StoreKey } from "../store/types.js";
 import { encodeJson } from "../zarr/json.js";
@@ -69,8 +70,28 @@ const V3_SIZES: Record<string, number> = {
   int8: 1, uint8: 1, bool: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, int64: 8, uint64: 8, float64: 8,
 };
 
-/** Serves the arrays' metadata documents from the consolidated metadata already read: no request each. */
+/** Above this, a chunk on S3 is fetched as parallel 8 MiB ranges (S3Store.getInRanges). */
+const RANGED_CHUNK = 8 << 20;
+
+/**
+ * Serves the arrays' metadata documents from the consolidated metadata already read (no request
+ * each), and fetches large chunks on S3 as parallel byte ranges, bounded by the chunk's decoded size.
+ */
 function consolidatedView(store: Store, contents: StoreContents): { get(key: StoreKey): Promise<Uint8Array | undefined> } {
+  const bounds: [string, number][] = [];
+  for (const [rel, node] of contents.nodes) {
+    if (node.kind !== "array") continue;
+    const chunks = contents.format === 3
+      ? (node.meta["chunk_grid"] as { configuration?: { chunk_shape?: number[] } } | undefined)?.configuration?.chunk_shape
+      : (node.meta["chunks"] as number[] | undefined);
+    const size = contents.format === 3 ? V3_SIZES[String(node.meta["data_type"])] : Number(/(\d+)$/.exec(String(node.meta["dtype"]))?.[1]);
+    if (!chunks || !size) continue;
+    const decoded = chunks.reduce((a, b) => a * Number(b), size);
+    // Compressors can grow incompressible data a little; a wrong bound only costs extra requests.
+    if (decoded > RANGED_CHUNK) bounds.push([`/${rel}/`, Math.ceil(decoded * 1.01) + (64 << 10)]);
+  }
+  bounds.sort((a, b) => b[0].length - a[0].length);
+  const ranged = (key: StoreKey) => (store instanceof S3Store ? bounds.find(([prefix]) => key.startsWith(prefix))?.[1] : undefined);
   const docs = new Map<string, unknown>();
   for (const [rel, node] of contents.nodes) {
     if (contents.format === 3) docs.set(`/${rel}/zarr.json`, node.meta);
@@ -83,7 +104,10 @@ function consolidatedView(store: Store, contents: StoreContents): { get(key: Sto
   return {
     async get(key: StoreKey) {
       const doc = docs.get(key);
-      if (doc === undefined) return strict.get(key);
+      if (doc === undefined) {
+        const bound = /\/(zarr\.json|\.zarray|\.zattrs|\.zgroup)$/.test(key) ? undefined : ranged(key);
+        return bound ? (store as S3Store).getInRanges(key, bound) : strict.get(key);
+      }
       return new TextEncoder().encode(encodeJson(doc));
     },
   };
