@@ -12,7 +12,7 @@
  * local disk, and our Zarr read at least as fast as xarray's.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -24,6 +24,7 @@ import { startLocalS3, startProxyProcess } from "../lib/s3local/start.js";
 import { PROFILES } from "../lib/s3local/proxy.js";
 import { FsStore } from "../lib/store/fs.js";
 import { S3Store } from "../lib/store/s3.js";
+import { uploadFiles } from "../lib/store/upload.js";
 import { useS3Settings } from "../lib/store/s3-config.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -75,8 +76,8 @@ const s3 = await startLocalS3({ dataDir: join(work, "s3-data"), buckets: ["c2z-l
 let s3report: BenchReport;
 try {
   useS3Settings(s3.settings);
-  const nc = new S3Store("s3://c2z-latency/netcdf"), zs = new S3Store("s3://c2z-latency/T2M.zarr");
-  for (const f of files) await nc.set(`/${f.slice(archive.length + 1)}`, readFileSync(f));
+  await uploadFiles(files, "s3://c2z-latency/netcdf");
+  const zs = new S3Store("s3://c2z-latency/T2M.zarr");
   const local = new FsStore(store);
   for await (const k of local.list("/")) await zs.set(k, (await local.get(k))!);
   const proxy = await startProxyProcess(s3.endpoint, "s3");

@@ -1,7 +1,6 @@
-import { readFileSync } from "node:fs";
-import { basename } from "node:path";
 import { startLocalS3, type LocalS3 } from "../lib/s3local/start.js";
 import { S3Store } from "../lib/store/s3.js";
+import { uploadFiles } from "../lib/store/upload.js";
 import { useS3Settings } from "../lib/store/s3-config.js";
 import type { Store, StoreKey } from "../lib/store/types.js";
 import { tempDir } from "./helpers.js";
@@ -27,11 +26,7 @@ export async function startTestS3(): Promise<TestS3> {
     s3,
     env: { ...s3.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     store: (url) => new S3Store(url, { settings: s3.settings }),
-    async upload(files, prefix) {
-      const bucket = new S3Store(`s3://${BUCKET}/${prefix}`, { settings: s3.settings });
-      for (const f of files) await bucket.set(`/${basename(f)}`, readFileSync(f));
-      return files.map((f) => `s3://${BUCKET}/${prefix}/${basename(f)}`);
-    },
+    upload: (files, prefix) => uploadFiles(files, `s3://${BUCKET}/${prefix}`, s3.settings),
     async stop() {
       useS3Settings(undefined);
       await s3.stop();

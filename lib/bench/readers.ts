@@ -70,6 +70,15 @@ const V3_SIZES: Record<string, number> = {
   int8: 1, uint8: 1, bool: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, int64: 8, uint64: 8, float64: 8,
 };
 
+/** An array's chunk shape and bytes per element from its metadata (itemSize undefined: not numeric). */
+function chunkGeometry(meta: Attrs, format: 2 | 3): { chunks: number[] | undefined; itemSize: number | undefined } {
+  const chunks = format === 3
+    ? (meta["chunk_grid"] as { configuration?: { chunk_shape?: number[] } } | undefined)?.configuration?.chunk_shape
+    : (meta["chunks"] as number[] | undefined);
+  const itemSize = format === 3 ? V3_SIZES[String(meta["data_type"])] : Number(/(\d+)$/.exec(String(meta["dtype"]))?.[1]) || undefined;
+  return { chunks: chunks?.map(Number), itemSize };
+}
+
 /** Above this, a chunk on S3 is fetched as parallel 8 MiB ranges (S3Store.getInRanges). */
 const RANGED_CHUNK = 8 << 20;
 
@@ -81,12 +90,9 @@ function consolidatedView(store: Store, contents: StoreContents): { get(key: Sto
   const bounds: [string, number][] = [];
   for (const [rel, node] of contents.nodes) {
     if (node.kind !== "array") continue;
-    const chunks = contents.format === 3
-      ? (node.meta["chunk_grid"] as { configuration?: { chunk_shape?: number[] } } | undefined)?.configuration?.chunk_shape
-      : (node.meta["chunks"] as number[] | undefined);
-    const size = contents.format === 3 ? V3_SIZES[String(node.meta["data_type"])] : Number(/(\d+)$/.exec(String(node.meta["dtype"]))?.[1]);
-    if (!chunks || !size) continue;
-    const decoded = chunks.reduce((a, b) => a * Number(b), size);
+    const { chunks, itemSize } = chunkGeometry(node.meta, contents.format);
+    if (!chunks || !itemSize) continue;
+    const decoded = chunks.reduce((a, b) => a * b, itemSize);
     // Compressors can grow incompressible data a little; a wrong bound only costs extra requests.
     if (decoded > RANGED_CHUNK) bounds.push([`/${rel}/`, Math.ceil(decoded * 1.01) + (64 << 10)]);
   }
@@ -131,11 +137,8 @@ export async function openZarrDataset(url: string): Promise<QueryDataset> {
       const node = contents.nodes.get(rel);
       if (!node || node.kind !== "array") throw new ConvertError("Usage", `no array ${path}`, url);
       const shape = (node.meta["shape"] as number[]).map(Number);
-      const chunks = contents.format === 3
-        ? ((node.meta["chunk_grid"] as { configuration: { chunk_shape: number[] } }).configuration.chunk_shape).map(Number)
-        : (node.meta["chunks"] as number[]).map(Number);
-      const size = contents.format === 3 ? V3_SIZES[String(node.meta["data_type"])] : Number(/(\d+)$/.exec(String(node.meta["dtype"]))?.[1]);
-      if (!size) throw new ConvertError("Unsupported", `array ${path} is not numeric`, url);
+      const { chunks, itemSize: size } = chunkGeometry(node.meta, contents.format);
+      if (!chunks || !size) throw new ConvertError("Unsupported", `array ${path} is not numeric`, url);
       const attrs = { ...node.attrs };
       delete attrs["_ARRAY_DIMENSIONS"];
       if (contents.format === 2 && node.meta["fill_value"] !== null && attrs["_FillValue"] === undefined) attrs["_FillValue"] = node.meta["fill_value"];

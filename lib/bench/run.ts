@@ -81,7 +81,8 @@ export function coldStart(): void {
   resetS3Bridge();
 }
 
-async function measure(open: () => Promise<QueryDataset>, spec: QuerySpec, ds?: QueryDataset): Promise<{ m: Measurement; result: QueryResult; ds: QueryDataset }> {
+/** One query, timed from opening (unless `ds` is already open), with its storage requests, bytes and spans. */
+export async function measure(open: () => Promise<QueryDataset>, spec: QuerySpec, ds?: QueryDataset): Promise<{ m: Measurement; result: QueryResult; ds: QueryDataset }> {
   const before = ioNow();
   recordSpans(true);
   const t0 = performance.now();

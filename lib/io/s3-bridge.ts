@@ -52,14 +52,15 @@ class S3Bridge {
       throw new ConvertError("Remote", `no answer from S3 after ${TIMEOUT_MS / 1000} s`, req.url);
     }
     const msg = receiveMessageOnPort(this.port)?.message as BridgeReply | undefined;
-    endRequest(share, msg?.ok ? msg.bytes?.byteLength ?? (req.op === "download" ? msg.size ?? 0 : 0) : 0);
+    const bytes = msg?.ok ? msg.bytes?.byteLength ?? (req.op === "download" ? msg.size ?? 0 : 0) : 0;
+    endRequest(share, bytes);
     if (!msg) throw new ConvertError("Remote", "S3 reader thread gave no answer", req.url);
     const op = req.op === "range" ? "readRange" : req.op;
     if (!msg.ok) {
       storageMetrics.record(op, { ms: performance.now() - t0, error: true });
       throw new ConvertError((msg.error.tag ?? "Remote") as ErrorTag, msg.error.message, msg.error.path ?? req.url);
     }
-    storageMetrics.record(op, { ms: performance.now() - t0, bytes: msg.bytes?.byteLength ?? (req.op === "download" ? msg.size ?? 0 : 0), attempts: 1 + msg.retries });
+    storageMetrics.record(op, { ms: performance.now() - t0, bytes, attempts: 1 + msg.retries });
     return msg;
   }
 }

@@ -5,13 +5,12 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { ConvertError } from "../errors.js";
-import { coldStart } from "../bench/run.js";
-import { runQuery, type QueryResult, type QuerySpec } from "../bench/queries.js";
+import { coldStart, measure } from "../bench/run.js";
+import type { QueryResult, QuerySpec } from "../bench/queries.js";
 import type { QueryDataset } from "../bench/readers.js";
 import { startLocalS3, type LocalS3 } from "../s3local/start.js";
-import { storageMetrics, totalsOf } from "../store/metrics.js";
 import { S3Store } from "../store/s3.js";
 import { resolveS3Settings, useS3Settings } from "../store/s3-config.js";
 import { parseS3Url } from "../store/s3-url.js";
@@ -39,6 +38,8 @@ export function readStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
   if (typeof c.bucket !== "string" || c.bucket === "") throw new ConvertError("Usage", "stack config has no bucket", file);
   return c;
 }
+
+export { uploadFiles } from "../store/upload.js";
 
 export interface NotebookEnv {
   mode: "local" | "aws";
@@ -95,16 +96,6 @@ export function makeDailyArchive(dir: string, o: { days: number; nlat: number; n
   return readdirSync(dir).filter((f) => f.endsWith(".nc")).sort().map((f) => join(dir, f));
 }
 
-/** Puts local files under an s3:// prefix (16 at a time); returns their URLs in order. */
-export async function uploadFiles(files: readonly string[], prefix: string): Promise<string[]> {
-  const store = new S3Store(prefix);
-  const urls = files.map((f) => `${prefix.replace(/\/+$/, "")}/${basename(f)}`);
-  for (let i = 0; i < files.length; i += 16) {
-    await Promise.all(files.slice(i, i + 16).map((f) => store.set(`/${basename(f)}`, readFileSync(f))));
-  }
-  return urls;
-}
-
 export interface TimedQuery {
   result: QueryResult;
   ms: number;
@@ -113,20 +104,12 @@ export interface TimedQuery {
   describe: string;
 }
 
-/** One cold query (fresh clients and caches) with its time, requests and bytes. */
+/** One cold query (fresh clients and caches) with its time, requests and bytes, as the benchmark measures it. */
 export async function timeQuery(open: () => Promise<QueryDataset>, spec: QuerySpec): Promise<TimedQuery> {
   coldStart();
-  const before = totalsOf(storageMetrics.summary());
-  const t0 = performance.now();
-  const ds = await open();
-  try {
-    const result = await runQuery(ds, spec);
-    const ms = performance.now() - t0;
-    const after = totalsOf(storageMetrics.summary());
-    return { result, ms, requests: after.requests - before.requests, bytes: after.bytesIn - before.bytesIn, describe: result.query.describe };
-  } finally {
-    ds.close();
-  }
+  const { m, result, ds } = await measure(open, spec);
+  ds.close();
+  return { result, ms: m.ms, requests: m.requests, bytes: m.bytes, describe: result.query.describe };
 }
 
 /** Deletes everything the notebook wrote under its prefix and stops the local endpoint it started. */

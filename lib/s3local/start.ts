@@ -38,7 +38,7 @@ export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
   if (opts.stateFile) args.push("--state-file", opts.stateFile);
   // Lets other S3 clients page with ContinuationToken, which s3rver encrypts with DES.
   const flags = process.allowedNodeEnvironmentFlags.has("--openssl-legacy-provider") ? ["--openssl-legacy-provider"] : [];
-  const { child, first } = await startChild([...flags, ...args], !!opts.keepAlive);
+  const { child, first } = await startChild("local S3 endpoint", [...flags, ...args], !!opts.keepAlive);
   const { endpoint, dataDir } = JSON.parse(first) as { endpoint: string; dataDir: string };
   const env = { AWS_ENDPOINT_URL_S3: endpoint, CONVERT_TO_ZARR_S3: "local" };
   return {
@@ -50,19 +50,19 @@ export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
 
 /** The latency proxy in a child process in front of `upstream` (see proxy-main.ts for why a process). */
 export async function startProxyProcess(upstream: string, profile: "local" | "s3"): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const { child, first } = await startChild([PROXY, "--upstream", upstream, "--profile", profile], false);
+  const { child, first } = await startChild("latency proxy", [PROXY, "--upstream", upstream, "--profile", profile], false);
   return { endpoint: (JSON.parse(first) as { endpoint: string }).endpoint, stop: () => stopChild(child) };
 }
 
 /** Starts a Node child that prints one JSON line when ready; it exits when this process does. */
-async function startChild(args: string[], keepAlive: boolean): Promise<{ child: ChildProcess; first: string }> {
+async function startChild(what: string, args: string[], keepAlive: boolean): Promise<{ child: ChildProcess; first: string }> {
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const first = await new Promise<string>((res, rej) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once("line", res);
-    child.once("exit", (code) => rej(new ConvertError("Usage", `local S3 endpoint exited (${code}): ${stderr.trim().split("\n").pop() ?? ""}`)));
+    child.once("exit", (code) => rej(new ConvertError("Usage", `${what} exited (${code}): ${stderr.trim().split("\n").pop() ?? ""}`)));
   });
   if (!keepAlive) {
     child.unref();
