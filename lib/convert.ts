@@ -8,10 +8,12 @@ import { availableParallelism } from "node:os";
 import { openCollection, type Collection } from "./collection.js";
 import { ConvertError } from "./errors.js";
 import { createExecutor } from "./exec/registry.js";
-import type { ExecutorName } from "./exec/types.js";
+import type { ExecEvent, ExecutorName } from "./exec/types.js";
+import type { EcsSettings } from "./exec/ecs/config.js";
+import { assertRunsOnEcs } from "./exec/ecs/executor.js";
 import { buildEncodings, copyPlan, jobId, JOB_KEY, lazyLengths, primed, primeJob, STATE_PREFIX } from "./exec/job.js";
 import type { TaskOutcome } from "./exec/task.js";
-import { acquireLock, readLock } from "./store/lock.js";
+import { acquireLock, readLock, releaseLock } from "./store/lock.js";
 import { itemSize, walkGroups, walkVariables, type Variable } from "./model.js";
 import { chooseChunks, type ChunkSpec } from "./plan/chunks.js";
 import { planJob } from "./plan/planner.js";
@@ -55,6 +57,10 @@ export interface ConvertOptions {
   workers?: number;
   /** Where tasks run; "auto" (default): inline for small jobs, threads otherwise. */
   executor?: ExecutorName | "auto";
+  /** The ECS worker pool (executor "ecs"), over what the deployed stack publishes. */
+  ecs?: Partial<EcsSettings>;
+  /** The executor's own news: the ECS executor's cost estimate, workers started, stopped, resubmitted. */
+  onEvent?: (e: ExecEvent) => void;
   /** Attempts per task (default 3). */
   attempts?: number;
   onProgress?: (p: ConvertProgress) => void;
@@ -210,8 +216,12 @@ export function chooseExecutor(opts: ConvertOptions, plan: Plan, copied: readonl
   return decoded < AUTO_INLINE_BYTES || plan.tasks.length < 2 || opts.workers === 1 ? "inline" : "threads";
 }
 
+/** ECS workers started at most when --workers is not given (the pool's own cap also applies). */
+const DEFAULT_ECS_WORKERS = 16;
+
 function workersFor(opts: ConvertOptions): number {
   if (opts.executor === "inline") return 1;
+  if (opts.executor === "ecs") return Math.max(1, opts.workers ?? DEFAULT_ECS_WORKERS);
   return Math.max(1, opts.workers ?? Math.min(4, availableParallelism()));
 }
 
@@ -307,6 +317,14 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
   const store = openStore(opts.out);
   const executorName = chooseExecutor(opts, prep.plan, prep.job.copy);
   const workers = workersFor({ ...opts, executor: executorName });
+  if (executorName === "ecs") {
+    try {
+      assertRunsOnEcs(prep.job);
+    } catch (e) {
+      prep.collection.close();
+      throw e;
+    }
+  }
   let createdOut = false;
   let began = false;
   try {
@@ -365,11 +383,12 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
     // Inline tasks reuse the files the main thread opened; workers open their own.
     if (executorName === "inline") primeJob({ job: prep.job, collection: prep.collection, store, encodings: prep.encodings });
     else prep.collection.close();
-    const executor = await createExecutor(executorName);
+    const executor = await createExecutor(executorName, { ...(opts.ecs && { ecs: opts.ecs }) });
     let outcomes: TaskOutcome[];
     try {
       outcomes = await executor.run(prep.job, todo, {
         workers, ...(opts.attempts !== undefined && { attempts: opts.attempts }), ...(opts.signal && { signal: opts.signal }),
+        estimates: prep.plan.estimates, ...(opts.onEvent && { onEvent: opts.onEvent }),
         onTaskDone: (o) => {
           progress.tasksDone++;
           progress.chunksDone += o.chunksWritten + o.chunksEmpty;
@@ -391,6 +410,9 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
     if (began && !opts.append && !opts.resume && !isResumable(e)) {
       if (createdOut) await rm(opts.out, { recursive: true, force: true }).catch(() => {});
       else await store.deletePrefix("/").catch(() => {});
+    } else if (began) {
+      // The run is over; its store stays for --resume, which may come from this same process.
+      await releaseLock(store).catch(() => {});
     }
     throw e;
   } finally {
@@ -400,7 +422,7 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
 
 /** Failures a resumed run could get past (cancellation, crashed workers) keep the partial store. */
 function isResumable(e: unknown): boolean {
-  return e instanceof ConvertError && (e._tag === "Remote" || /cancelled|worker failed/.test(e.message));
+  return e instanceof ConvertError && (e._tag === "Remote" || e._tag === "Pool" || /cancelled|worker failed/.test(e.message));
 }
 
 /** The dry run behind `convert-to-zarr plan`. */

@@ -13,6 +13,7 @@ export type ErrorTag =
   | "Incomplete" // a store still marked in progress
   | "VerifyFailed" // verify found a difference
   | "Remote" // object storage failed after its retries (throttling, 5xx, resets)
+  | "Pool" // the worker pool failed: workers could not start, or died more often than tasks may be retried
   | "Usage"; // bad options
 
 export class ConvertError extends Error {

@@ -10,7 +10,7 @@ import { parseBytes } from "../plan/sizes.js";
 import { progressView } from "./progress.js";
 import { ConvertError, describeError, isConvertError } from "../errors.js";
 import { formatInspect, inspect } from "../inspect.js";
-import { planText, summaryText } from "./text.js";
+import { execEventText, planText, summaryText } from "./text.js";
 import { parseChunkSpec } from "../plan/chunks.js";
 import { verify } from "../verify.js";
 import { CODEC_NAMES, type CodecName } from "../zarr/codecs.js";
@@ -143,12 +143,20 @@ export function buildProgram(): Command {
     .option("-q, --quiet", "no progress output")
     .action(async (inputs: string[], o: ConvertFlags) => {
       const view = o.quiet || o.json ? undefined : await progressView();
+      // Ctrl-C stops what the run started, including ECS workers that would otherwise run on.
+      const interrupt = new AbortController();
+      const onSignal = () => interrupt.abort();
+      process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
       try {
-        const summary = await convert(inputs, { ...convertOptions(o), ...(view && { onProgress: (p) => view.update(p) }) });
+        const summary = await convert(inputs, {
+          ...convertOptions(o), signal: interrupt.signal,
+          ...(view && { onProgress: (p) => view.update(p), onEvent: (e) => view.note(execEventText(e)) }),
+        });
         view?.stop();
         output(o.json, summary, () => summaryText(summary));
       } finally {
         view?.stop();
+        process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
       }
     });
 

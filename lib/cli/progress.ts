@@ -21,6 +21,8 @@ export function line(p: ConvertProgress): string {
 
 export interface ProgressView {
   update(p: ConvertProgress): void;
+  /** A line of news (an executor event), printed above the bar. */
+  note(text: string): void;
   stop(): void;
 }
 
@@ -34,6 +36,7 @@ export async function progressView(stream: NodeJS.WriteStream = process.stderr):
           stream.write(`convert-to-zarr: ${line(p)}\n`);
         }
       },
+      note: (text) => void stream.write(`convert-to-zarr: ${text}\n`),
       stop() {},
     };
   }
@@ -47,6 +50,11 @@ export async function progressView(stream: NodeJS.WriteStream = process.stderr):
         bar.start(total, value, { text: line(p) });
         started = true;
       } else bar.update(value, { text: line(p) });
+    },
+    note(text) {
+      // Clear the bar's line, print, and let the bar draw itself again below.
+      stream.write(`\r\x1b[K${text}\n`);
+      if (started) bar.render();
     },
     stop() {
       if (started) bar.stop();

@@ -2,6 +2,9 @@
 import type { ConvertSummary } from "../convert.js";
 import { formatBytes } from "../format.js";
 import type { JobSpec, Plan } from "../plan/types.js";
+import { formatCostEstimate } from "../exec/ecs/cost.js";
+import { shortArn } from "../exec/ecs/protocol.js";
+import type { ExecEvent } from "../exec/types.js";
 
 export function summaryText(s: ConvertSummary): string {
   if (s.mode === "complete") return `${s.store} is already complete; nothing to do`;
@@ -38,4 +41,21 @@ export function planText(job: JobSpec, plan: Plan): string {
       `write ${formatBytes(e.bytesWritten)} before compression; peak ${formatBytes(e.peakTaskBytes)} per task ` +
       `(budget ${formatBytes(e.maxMem)} per worker)`,
   ].join("\n");
+}
+
+/** One line per executor event (the ECS executor's estimate, workers started and stopped). */
+export function execEventText(e: ExecEvent): string {
+  switch (e.type) {
+    case "estimate":
+      return formatCostEstimate(e.estimate);
+    case "workers-started":
+      return `started ${e.workers.length} ECS worker${e.workers.length === 1 ? "" : "s"} (${e.running} running)`;
+    case "worker-stopped": {
+      const code = e.exitCode === null ? "" : `, exit code ${e.exitCode}`;
+      const again = e.resubmitted.length ? `; resubmitting task${e.resubmitted.length === 1 ? "" : "s"} ${e.resubmitted.join(", ")}` : "";
+      return `worker ${shortArn(e.worker)} stopped (${e.reason}${code})${again}`;
+    }
+    case "worker-overran":
+      return `worker ${shortArn(e.worker)} ran ${Math.round(e.seconds)} s, past its limit: stopping it`;
+  }
 }

@@ -9,5 +9,6 @@ export class InlineExecutor implements Executor {
   run(job: JobSpec, tasks: readonly TaskSpec[], opts: ExecOptions) {
     return dispatch(tasks, (t) => runGuarded(() => runTask(job, t)), { ...opts, workers: 1 });
   }
+  async cancel() {}
   async close() {}
 }

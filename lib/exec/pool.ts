@@ -40,6 +40,10 @@ export class PoolExecutor implements Executor {
     return dispatch(tasks, (task) => pool.run({ job, task, io }) as Promise<WorkerResult>, opts);
   }
 
+  async cancel() {
+    await this.close();
+  }
+
   async close() {
     const p = this.pool;
     this.pool = undefined;

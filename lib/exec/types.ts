@@ -1,7 +1,15 @@
-import type { JobSpec, TaskSpec } from "../plan/types.js";
+import type { JobSpec, PlanEstimates, TaskSpec } from "../plan/types.js";
 import type { TaskOutcome } from "./task.js";
+import type { CostEstimate } from "./ecs/cost.js";
 
-export type ExecutorName = "inline" | "threads" | "process";
+export type ExecutorName = "inline" | "threads" | "process" | "ecs";
+
+/** What an executor reports besides finished tasks (the ECS executor: its cost and its workers). */
+export type ExecEvent =
+  | { type: "estimate"; estimate: CostEstimate }
+  | { type: "workers-started"; workers: string[]; running: number }
+  | { type: "worker-stopped"; worker: string; exitCode: number | null; reason: string; resubmitted: number[] }
+  | { type: "worker-overran"; worker: string; seconds: number };
 
 export interface ExecOptions {
   /** Tasks running at once. */
@@ -9,6 +17,9 @@ export interface ExecOptions {
   /** Attempts per task before the run fails (default 3); only failures that may pass are retried. */
   attempts?: number;
   onTaskDone?: (o: TaskOutcome) => void;
+  onEvent?: (e: ExecEvent) => void;
+  /** The plan's estimates, for executors that price a run before starting it. */
+  estimates?: Pick<PlanEstimates, "tasks" | "objects" | "bytesRead">;
   signal?: AbortSignal;
 }
 
@@ -16,6 +27,8 @@ export interface ExecOptions {
 export interface Executor {
   readonly name: ExecutorName;
   run(job: JobSpec, tasks: readonly TaskSpec[], opts: ExecOptions): Promise<TaskOutcome[]>;
+  /** Stops whatever the executor started (a kernel interrupt, a notebook's clean-up cell). */
+  cancel(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -50,3 +50,9 @@ export async function acquireLock(store: Store, where: string, takeOverStale: bo
     throw new ConvertError("OutputExists", `store is being written by ${now?.owner ?? "another run"}`, where);
   }
 }
+
+/** Gives up the lock if this process holds it (a failed run that leaves its store for --resume). */
+export async function releaseLock(store: Store): Promise<void> {
+  const held = await readLock(store);
+  if (held && held.host === hostname() && held.pid === process.pid) await store.delete(LOCK_KEY);
+}

@@ -57,7 +57,7 @@ export function readLocalState(env: NodeJS.ProcessEnv = process.env): LocalEndpo
   }
 }
 
-function hasAwsCredentials(env: NodeJS.ProcessEnv): boolean {
+export function hasAwsCredentials(env: NodeJS.ProcessEnv): boolean {
   if (env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE) return true;
   if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) return true;
   const dir = join(env.HOME || homedir(), ".aws");
@@ -71,7 +71,7 @@ function sseFromEnv(env: NodeJS.ProcessEnv): S3Settings["sse"] {
   return { mode, ...(env.CONVERT_TO_ZARR_SSE_KMS_KEY_ID && { kmsKeyId: env.CONVERT_TO_ZARR_SSE_KMS_KEY_ID }) };
 }
 
-const isLoopback = (endpoint: string) => {
+export const isLoopback = (endpoint: string): boolean => {
   const h = new URL(endpoint).hostname;
   return h === "127.0.0.1" || h === "localhost" || h === "[::1]";
 };
