@@ -2,7 +2,7 @@
 # SageMaker notebook-instance lifecycle, on create (runs as root, once). SageMaker stops a lifecycle
 # script after 5 minutes, so the slow part (conda env, npm ci, build) runs in the background as
 # ec2-user with nohup; progress is in /home/ec2-user/SageMaker/convert-to-zarr-setup.log.
-# The CDK stack substitutes __REPO_ARCHIVE_URL__ (the repository as deployed, an S3 asset zip).
+# REPO_ARCHIVE: the repository as deployed (an S3 asset zip), put in by the CDK stack (infra/stack.ts).
 set -eux
 REPO_DIR="${REPO_DIR:-/home/ec2-user/SageMaker/convert-to-zarr}"
 ENV_DIR=/home/ec2-user/SageMaker/.envs/convert-to-zarr   # on the persistent volume: survives restarts

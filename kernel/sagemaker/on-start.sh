@@ -5,8 +5,8 @@
 set -eux
 REPO_DIR="${REPO_DIR:-/home/ec2-user/SageMaker/convert-to-zarr}"
 ENV_DIR=/home/ec2-user/SageMaker/.envs/convert-to-zarr
-# The deployed stack's resources for the notebook (lib/notebook/session.ts readStackConfig); the CDK
-# stack substitutes __STACK_CONFIG_JSON__ when it builds this script.
+# The deployed stack's resources for the notebook and the ECS executor (lib/exec/ecs/config.ts,
+# readStackConfig), put in by the CDK stack (infra/stack.ts) when it builds this script.
 STACK_CONFIG='__STACK_CONFIG_JSON__'
 if [ "${STACK_CONFIG#__}" = "$STACK_CONFIG" ]; then
   sudo -u ec2-user mkdir -p /home/ec2-user/SageMaker/.convert-to-zarr
