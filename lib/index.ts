@@ -48,6 +48,16 @@ export type { Executor, ExecutorName, ExecOptions } from "./exec/types.js";
 export { runTask } from "./exec/task.js";
 export type { TaskOutcome } from "./exec/task.js";
 
+// The ECS (Fargate) worker pool: settings from the deployed stack, the cost estimate, a local ECS endpoint
+export { EcsExecutor, stopPoolWorkers } from "./exec/ecs/executor.js";
+export { resolveEcsSettings, readStackConfig, fetchStackConfig, stackParameterName } from "./exec/ecs/config.js";
+export type { EcsSettings, StackConfig } from "./exec/ecs/config.js";
+export { estimateEcsCost, formatCostEstimate } from "./exec/ecs/cost.js";
+export type { CostEstimate } from "./exec/ecs/cost.js";
+export type { ExecEvent } from "./exec/types.js";
+export { startLocalEcs } from "./ecslocal/server.js";
+export type { LocalEcs, LocalEcsOptions, LocalTaskDefinition, LocalTask } from "./ecslocal/server.js";
+
 // Zarr choices
 export { CODEC_NAMES, hasNativeZstd } from "./zarr/codecs.js";
 export type { CodecName } from "./zarr/codecs.js";

@@ -8,8 +8,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ECSClient, RunTaskCommand } from "@aws-sdk/client-ecs";
+import { ECSClient, RunTaskCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
 import { convert } from "../lib/convert.js";
+import { cleanUp } from "../lib/notebook/session.js";
 import { startLocalEcs, type LocalEcs } from "../lib/ecslocal/server.js";
 import { resolveEcsSettings } from "../lib/exec/ecs/config.js";
 import { estimateEcsCost, formatCostEstimate } from "../lib/exec/ecs/cost.js";
@@ -48,6 +49,8 @@ describe("ECS executor on the local ECS endpoint", { skip: PYTHON_MISSING }, () 
         { family: "worker", containerName: "worker", command: WORKER, environment: { ...t.env }, cwd: tmp.dir },
         // A container that dies at start, whatever it is given.
         { family: "broken", containerName: "worker", command: [process.execPath, "-e", "process.exit(3)"] },
+        // One that runs until stopped.
+        { family: "sleeper", containerName: "worker", command: [process.execPath, "-e", "setInterval(() => {}, 1000)"] },
       ],
     });
     days = dailyArchive(join(tmp.dir, "days"), ["--days", "6", "--nlat", "91", "--nlon", "144"]);
@@ -191,6 +194,34 @@ describe("ECS executor on the local ECS endpoint", { skip: PYTHON_MISSING }, () 
     } finally {
       client.destroy();
     }
+  });
+
+  test("the notebook's clean-up stops every convert-to-zarr worker left running on the cluster, and nothing else", async () => {
+    const client = new ECSClient({ endpoint: ecs.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS });
+    const start = async (startedBy: string) =>
+      (await client.send(new RunTaskCommand({ cluster: CLUSTER, taskDefinition: "sleeper", startedBy }))).tasks![0]!.taskArn!;
+    const orphan = await start("c2z-0123456789ab-lost-run");
+    const foreign = await start("someone-else");
+    await waitFor(() => ecs.tasks().filter((x) => x.taskArn === orphan || x.taskArn === foreign).every((x) => x.lastStatus === "RUNNING"));
+    const saved = { ecs: process.env.CONVERT_TO_ZARR_ECS, endpoint: process.env.AWS_ENDPOINT_URL_ECS };
+    process.env.CONVERT_TO_ZARR_ECS = JSON.stringify({ cluster: CLUSTER, taskDefinition: "worker" });
+    process.env.AWS_ENDPOINT_URL_ECS = ecs.endpoint;
+    try {
+      await t.store(`s3://${BUCKET}/nb`).set("/a", new Uint8Array([1]));
+      const message = await cleanUp({ mode: "aws", base: `s3://${BUCKET}/nb`, stack: { bucket: BUCKET, cluster: CLUSTER }, describe: "" });
+      assert.equal(message, `stopped 1 ECS worker; deleted 1 objects under s3://${BUCKET}/nb`);
+    } finally {
+      for (const [k, v] of [["CONVERT_TO_ZARR_ECS", saved.ecs], ["AWS_ENDPOINT_URL_ECS", saved.endpoint]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    await waitFor(() => ecs.tasks().find((x) => x.taskArn === orphan)!.lastStatus === "STOPPED");
+    const stopped = ecs.tasks().find((x) => x.taskArn === orphan)!;
+    assert.equal(stopped.stoppedReason, "convert-to-zarr: clean-up");
+    assert.equal(ecs.tasks().find((x) => x.taskArn === foreign)!.lastStatus, "RUNNING");
+    await client.send(new StopTaskCommand({ cluster: CLUSTER, task: foreign }));
+    client.destroy();
   });
 
   test("the worker entry point without its run says so in one JSON line and exits 2", () => {

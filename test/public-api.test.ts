@@ -17,5 +17,8 @@ test("public API", () => {
     // the latency benchmark
     "runBench", "coldStart", "runQuery", "resolveQuery", "decodeCF", "QUERY_KINDS", "openNetcdfDataset", "openZarrDataset",
     "stats", "lowerBoundMs", "lowerBoundFromSpans", "chunkSweep", "formatBench", "formatSweep", "latencyChart", "timeSeriesChart", "sweepChart",
+    // the ECS worker pool
+    "EcsExecutor", "stopPoolWorkers", "resolveEcsSettings", "readStackConfig", "fetchStackConfig", "stackParameterName",
+    "estimateEcsCost", "formatCostEstimate", "startLocalEcs",
   ].sort());
 });

@@ -4,4 +4,4 @@ export { cleanUp, makeDailyArchive, notebookEnvironment, readStackConfig, timeQu
 export type { NotebookEnv, StackConfig, TimedQuery } from "./session.js";
 export { latencyChart, sweepChart, timeSeriesChart } from "./charts.js";
 export type { Figure } from "./charts.js";
-export { planText, summaryText } from "../cli/text.js";
+export { execEventText, planText, summaryText } from "../cli/text.js";

@@ -3,8 +3,7 @@
  * the sample-shaped data, upload it, time a query, and clean up what it created.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { homedir } from "node:os";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConvertError } from "../errors.js";
 import { coldStart, measure } from "../bench/run.js";
@@ -14,30 +13,10 @@ import { startLocalS3, type LocalS3 } from "../s3local/start.js";
 import { S3Store } from "../store/s3.js";
 import { resolveS3Settings, useS3Settings } from "../store/s3-config.js";
 import { parseS3Url } from "../store/s3-url.js";
+import { readStackConfig, type StackConfig } from "../exec/ecs/config.js";
+import { stopPoolWorkers } from "../exec/ecs/executor.js";
 
-/** What the deployed stack tells the notebook (written by kernel/sagemaker/on-start.sh from the stack's outputs). */
-export interface StackConfig {
-  bucket: string;
-  region?: string;
-  cluster?: string;
-  taskDefinition?: string;
-  subnets?: string[];
-  securityGroups?: string[];
-}
-
-/** The stack's config file: CONVERT_TO_ZARR_STACK_CONFIG, else ~/SageMaker/.convert-to-zarr/stack.json. */
-export function readStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig | undefined {
-  const file = env.CONVERT_TO_ZARR_STACK_CONFIG || join(env.HOME || homedir(), "SageMaker", ".convert-to-zarr", "stack.json");
-  if (!existsSync(file)) return undefined;
-  let c: StackConfig;
-  try {
-    c = JSON.parse(readFileSync(file, "utf8")) as StackConfig;
-  } catch (e) {
-    throw new ConvertError("Usage", `not valid JSON: ${(e as Error).message}`, file);
-  }
-  if (typeof c.bucket !== "string" || c.bucket === "") throw new ConvertError("Usage", "stack config has no bucket", file);
-  return c;
-}
+export { readStackConfig, type StackConfig };
 
 export { uploadFiles } from "../store/upload.js";
 
@@ -114,11 +93,14 @@ export async function timeQuery(open: () => Promise<QueryDataset>, spec: QuerySp
 
 /** Deletes everything the notebook wrote under its prefix and stops the local endpoint it started. */
 export async function cleanUp(env: NotebookEnv): Promise<string> {
+  // Workers first: a run interrupted in the kernel may have left some running (and billing).
+  const workers = env.stack?.cluster ? await stopPoolWorkers() : 0;
   const loc = parseS3Url(env.base);
   const store = new S3Store(env.base);
   let n = 0;
   for await (const _ of store.list("/")) n++;
   await store.deletePrefix("/");
   await env.local?.stop();
-  return `deleted ${n} objects under s3://${loc.bucket}/${loc.prefix}${env.local ? "; stopped the local endpoint" : ""}`;
+  const stopped = env.stack?.cluster ? `stopped ${workers} ECS worker${workers === 1 ? "" : "s"}; ` : "";
+  return `${stopped}deleted ${n} objects under s3://${loc.bucket}/${loc.prefix}${env.local ? "; stopped the local endpoint" : ""}`;
 }

@@ -45,8 +45,35 @@ interface WorkerState {
 
 const decode = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T;
 
+/** Every run id starts so: what stopPoolWorkers looks for in startedBy. */
+const RUN_ID_PREFIX = "c2z-";
 /** A run id that fits RunTask's startedBy (36 characters) and names the job. */
-const newRunId = (job: JobSpec) => `c2z-${job.id.slice(0, 12)}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+const newRunId = (job: JobSpec) => `${RUN_ID_PREFIX}${job.id.slice(0, 12)}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+
+/**
+ * Stops every running worker any convert-to-zarr run started on the pool's cluster, including runs of
+ * a kernel or process that is gone (the notebook's clean-up cell). Returns how many it stopped.
+ */
+export async function stopPoolWorkers(over: Partial<EcsSettings> = {}): Promise<number> {
+  const s = await resolveEcsSettings(over);
+  const ecs = await ecsClient(s);
+  try {
+    const { DescribeTasksCommand, StopTaskCommand, paginateListTasks } = await import("@aws-sdk/client-ecs");
+    const arns: string[] = [];
+    for await (const page of paginateListTasks({ client: ecs }, { cluster: s.cluster, desiredStatus: "RUNNING" })) arns.push(...(page.taskArns ?? []));
+    let stopped = 0;
+    for (let i = 0; i < arns.length; i += DESCRIBE_MAX) {
+      const { tasks = [] } = await ecs.send(new DescribeTasksCommand({ cluster: s.cluster, tasks: arns.slice(i, i + DESCRIBE_MAX) }));
+      for (const t of tasks.filter((x) => x.startedBy?.startsWith(RUN_ID_PREFIX) && x.lastStatus !== "STOPPED")) {
+        await ecs.send(new StopTaskCommand({ cluster: s.cluster, task: t.taskArn!, reason: "convert-to-zarr: clean-up" }));
+        stopped++;
+      }
+    }
+    return stopped;
+  } finally {
+    ecs.destroy();
+  }
+}
 
 /** Containers see object storage only: refuses local inputs or output before anything is written. */
 export function assertRunsOnEcs(job: Pick<JobSpec, "inputs" | "store">): void {
