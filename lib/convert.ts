@@ -376,7 +376,8 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
         tasksDone: progress.tasksDone, tasksTotal: totals.tasks, chunksDone: progress.chunksDone, chunksTotal: totals.chunks,
         bytesRead: progress.bytesRead, bytesReadTotal: totals.bytes, bytesWritten: progress.bytesWritten,
         elapsedSeconds: elapsed, throughput: rate,
-        etaSeconds: rate > 0 ? Math.max(0, (totals.bytes - progress.bytesRead) / rate) : null,
+        // No guess from the first small tasks (coordinates; on ECS, workers still starting).
+        etaSeconds: rate > 0 && progress.bytesRead - readAtStart >= totals.bytes * 0.02 ? Math.max(0, (totals.bytes - progress.bytesRead) / rate) : null,
       });
     };
     report();

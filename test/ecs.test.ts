@@ -4,7 +4,7 @@
  * local process with the overrides' environment, against the local S3 endpoint.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -222,6 +222,30 @@ describe("ECS executor on the local ECS endpoint", { skip: PYTHON_MISSING }, () 
     assert.equal(ecs.tasks().find((x) => x.taskArn === foreign)!.lastStatus, "RUNNING");
     await client.send(new StopTaskCommand({ cluster: CLUSTER, task: foreign }));
     client.destroy();
+  });
+
+  test("`ecs-local` serves the pool to `plan` and `convert --executor ecs` through its state file, and removes it when stopped", async () => {
+    const state = join(tmp.dir, "ecs-local.json");
+    const e = { ...t.env, CONVERT_TO_ZARR_ECS_LOCAL_STATE: state, HOME: tmp.dir };
+    const server = spawn(process.execPath, [join(ROOT, "bin/convert-to-zarr"), "ecs-local"], { env: { ...process.env, ...e }, stdio: ["ignore", "pipe", "pipe"] });
+    const line = await new Promise<string>((resolve, reject) => {
+      server.stdout.once("data", (d: Buffer) => resolve(d.toString()));
+      server.once("exit", (code) => reject(new Error(`ecs-local exited ${code}`)));
+    });
+    try {
+      assert.match(line, /^local ECS endpoint http:\/\/127\.0\.0\.1:\d+ \(cluster convert-to-zarr, task definition convert-to-zarr-worker; workers use S3 at endpoint http:\/\/127\.0\.0\.1:\d+\); Ctrl-C stops it\n$/);
+      const plan = await cliAsync(["plan", ...urls, "--out", `s3://${BUCKET}/ecs/local.zarr`, ...CHUNK_ARGS, "--executor", "ecs", "--workers", "4"], { env: e });
+      assert.equal(plan.status, 0, plan.stderr);
+      assert.match(plan.stdout, /\nestimated cost: 4 workers × ~1\.0 min = 481 vCPU-s, 961 GB-s, .*; pool from local ECS endpoint http:\/\/127\.0\.0\.1:\d+ \(2 vCPU, 4 GiB, X86_64\)\n$/);
+      const out = `s3://${BUCKET}/ecs/local.zarr`;
+      const r = await cliAsync(["convert", ...urls, "--out", out, ...CHUNK_ARGS, "--executor", "ecs", "--workers", "2", "-q"], { env: e });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(differences(await contents(t.store(out)), local), []);
+    } finally {
+      server.kill("SIGINT");
+      await new Promise((resolve) => server.once("exit", resolve));
+    }
+    assert.equal(existsSync(state), false, "the state file goes with the endpoint");
   });
 
   test("the worker entry point without its run says so in one JSON line and exits 2", () => {

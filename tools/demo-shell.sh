@@ -2,8 +2,9 @@
 # The same journey as the notebook, from a shell (npm run demo:shell): a daily NetCDF-4 archive shaped like the
 # original sample's (smaller grid), inspected, converted to Zarr v3 and v2, verified value by value,
 # read back by xarray, and the same again through object storage: the local S3 endpoint the project
-# runs (s3rver on 127.0.0.1), NetCDF read from S3 by ranges, Zarr written to S3. (The notebook version
-# of this journey is `npm run demo`.)
+# runs (s3rver on 127.0.0.1), NetCDF read from S3 by ranges, Zarr written to S3, and finally converted by
+# an ECS worker pool (a local ECS endpoint running the worker's container command as processes). (The
+# notebook version of this journey is `npm run demo`.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/bootstrap.sh
@@ -51,5 +52,15 @@ console.log(`uploaded ${process.argv.length - 2} files to s3://demo-bucket/netcd
 JS
 ./bin/convert-to-zarr convert 's3://demo-bucket/netcdf/*.nc' --out s3://demo-bucket/T2M.zarr --chunks time=336,lat=30,lon=36 --overwrite
 ./bin/convert-to-zarr verify 's3://demo-bucket/netcdf/*.nc' s3://demo-bucket/T2M.zarr
+
+step "7. The same on an ECS worker pool: a local ECS endpoint whose containers are processes (on AWS: the stack's Fargate workers)"
+export CONVERT_TO_ZARR_ECS_LOCAL_STATE="$PWD/$DEMO/ecs-local.json"
+./bin/convert-to-zarr ecs-local &
+ECSPID=$!
+trap 'kill $S3PID $ECSPID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -f "$CONVERT_TO_ZARR_ECS_LOCAL_STATE" ] && break; sleep 0.1; done
+./bin/convert-to-zarr convert 's3://demo-bucket/netcdf/*.nc' --out s3://demo-bucket/T2M-ecs.zarr --chunks time=336,lat=30,lon=36 --max-mem 64MB --executor ecs --workers 3 --overwrite
+./bin/convert-to-zarr verify 's3://demo-bucket/netcdf/*.nc' s3://demo-bucket/T2M-ecs.zarr
+kill -INT $ECSPID; wait $ECSPID 2>/dev/null || true
 kill $S3PID; wait $S3PID 2>/dev/null || true
 step "Done: stores in $DEMO/ (the S3 objects as files under $DEMO/s3-data/)"

@@ -1,8 +1,9 @@
 /**
- * The command line: `convert-to-zarr inspect | plan | convert | verify | s3-local`. Every failure is one line on
+ * The command line: `convert-to-zarr inspect | plan | convert | verify | bench | s3-local | ecs-local`. Every failure is one line on
  * stderr naming the file and the problem, and a non-zero exit; set CONVERT_TO_ZARR_DEBUG=1 for
  * the stack trace.
  */
+import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { convert, planConversion, type ConvertOptions } from "../convert.js";
 import { EXECUTOR_NAMES } from "../exec/registry.js";
@@ -11,6 +12,7 @@ import { progressView } from "./progress.js";
 import { ConvertError, describeError, isConvertError } from "../errors.js";
 import { formatInspect, inspect } from "../inspect.js";
 import { execEventText, planText, summaryText } from "./text.js";
+import { estimateForPlan, formatCostEstimate } from "../exec/ecs/cost.js";
 import { parseChunkSpec } from "../plan/chunks.js";
 import { verify } from "../verify.js";
 import { CODEC_NAMES, type CodecName } from "../zarr/codecs.js";
@@ -26,6 +28,8 @@ import { PROFILES } from "../s3local/proxy.js";
 import { firstRequestAt } from "../store/metrics.js";
 import { s3Settings, useS3Settings } from "../store/s3-config.js";
 import { isS3Url } from "../store/s3-url.js";
+import { startLocalEcs } from "../ecslocal/server.js";
+import { LOCAL_TASK_DEFINITION, writeLocalEcsState } from "../ecslocal/state.js";
 
 const intArg = (name: string) => (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
@@ -129,10 +133,13 @@ export function buildProgram(): Command {
     .argument("<input...>", "NetCDF-3 or NetCDF-4/HDF5 files or s3:// URLs (globs too)"))
     .action(async (inputs: string[], o: ConvertFlags) => {
       const { job, plan, skipped, notCopied } = await planConversion(inputs, convertOptions(o));
-      output(o.json, { job, estimates: plan.estimates, arrays: plan.arrays, skipped, notCopied }, () =>
+      // On ECS the plan's question is also what it will cost.
+      const ecs = o.executor === "ecs" ? await estimateForPlan(plan.estimates, o.workers) : undefined;
+      output(o.json, { job, estimates: plan.estimates, arrays: plan.arrays, skipped, notCopied, ...(ecs && { cost: ecs }) }, () =>
         [planText(job, plan), ...(job.copy ? [`copied as stored: ${job.copy.join(", ") || "none"}`] : []),
           ...notCopied.map((n) => `re-encoded with zstd: ${n.path} (${n.reason})`),
-          ...skipped.map((k) => `skipped ${k.path}: unsupported ${k.reason}`)].join("\n"));
+          ...skipped.map((k) => `skipped ${k.path}: unsupported ${k.reason}`),
+          ...(ecs ? [`${formatCostEstimate(ecs.estimate)}; ${ecs.pool}`] : [])].join("\n"));
     });
 
   conversionOptions(program.command("convert")
@@ -242,6 +249,22 @@ export function buildProgram(): Command {
       process.stdout.write(`local S3 endpoint ${s3.endpoint} (data in ${s3.dataDir}, buckets: ${o.bucket.join(", ")}); Ctrl-C stops it\n`);
       await new Promise<void>((done) => {
         const stop = () => void s3.stop().then(done);
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+    });
+  program.command("ecs-local")
+    .description("Run a local endpoint speaking the ECS API until interrupted: `convert --executor ecs` then runs its workers as local processes against the S3 in use")
+    .option("--port <n>", "port (0: a free one)", intArg("--port"), 0)
+    .action(async (o: { port: number }) => {
+      const s3 = s3Settings(); // the workers' S3: the local endpoint or AWS, decided here once
+      const passed = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^AWS_|^CONVERT_TO_ZARR_S3/.test(k)) as [string, string][]);
+      const environment = { ...passed, ...(s3.endpoint && { AWS_ENDPOINT_URL_S3: s3.endpoint }), ...(s3.localCredentials && { CONVERT_TO_ZARR_S3: "local" }), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+      const ecs = await startLocalEcs({ port: o.port, taskDefinitions: [{ family: LOCAL_TASK_DEFINITION, containerName: "worker", command: [process.execPath, fileURLToPath(new URL("../worker/ecs-main.js", import.meta.url))], environment }] });
+      const forget = writeLocalEcsState({ endpoint: ecs.endpoint, cluster: ecs.cluster, taskDefinition: LOCAL_TASK_DEFINITION, pid: process.pid });
+      process.stdout.write(`local ECS endpoint ${ecs.endpoint} (cluster ${ecs.cluster}, task definition ${LOCAL_TASK_DEFINITION}; workers use S3 at ${s3.source}); Ctrl-C stops it\n`);
+      await new Promise<void>((done) => {
+        const stop = () => void ecs.close().then(() => { forget(); done(); });
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });

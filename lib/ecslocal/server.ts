@@ -27,6 +27,8 @@ export interface LocalEcsOptions {
   region?: string;
   /** Time from RunTask to the process start (Fargate takes ~60 s; tests want little). */
   startDelayMs?: number;
+  /** 0 (default): a free port. */
+  port?: number;
   /** Lets a test see every task start. */
   onTaskStarted?: (t: LocalTask) => void;
 }
@@ -243,7 +245,7 @@ export async function startLocalEcs(opts: LocalEcsOptions): Promise<LocalEcs> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {

@@ -4,7 +4,7 @@
  * (written by kernel/sagemaker/on-start.sh) and an SSM parameter, /convert-to-zarr/<stack name>, for
  * use from anywhere else with credentials. Nobody copies IDs by hand.
  * Order: explicit options, then CONVERT_TO_ZARR_ECS (JSON, or a path to a JSON file), then the stack
- * config file, then the SSM parameter.
+ * config file, then the SSM parameter, then the local ECS endpoint while `convert-to-zarr ecs-local` runs.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { ConvertError } from "../../errors.js";
 import { hasAwsCredentials } from "../../store/s3-config.js";
+import { readLocalEcsState } from "../../ecslocal/state.js";
 
 export const DEFAULT_STACK_NAME = "ConvertToZarr";
 export const stackParameterName = (stack = DEFAULT_STACK_NAME) => `/convert-to-zarr/${stack}`;
@@ -147,10 +148,13 @@ export async function resolveEcsSettings(over: Partial<EcsSettings> = {}, env: N
     const ssm = await fetchStackConfig(env).catch(() => undefined);
     if (ssm) layers.push({ config: stackPart(ssm), where: `SSM parameter ${stackParameterName(env.CONVERT_TO_ZARR_STACK)}` });
   }
+  // Last: the local ECS endpoint `convert-to-zarr ecs-local` runs, when nothing else names a pool.
+  const local = complete(layers) ? undefined : readLocalEcsState(env);
+  if (local) layers.push({ config: { endpoint: local.endpoint, cluster: local.cluster, taskDefinition: local.taskDefinition }, where: `local ECS endpoint ${local.endpoint}` });
   layers = layers.reverse(); // later entries override earlier ones below
   const merged = Object.assign({}, DEFAULTS, ...layers.map((l) => l.config), over) as Partial<EcsSettings>;
   if (!merged.cluster || !merged.taskDefinition) {
-    throw new ConvertError("Usage", "no ECS worker pool configured: deploy the stack (README, \"Deploy on AWS\"), or set CONVERT_TO_ZARR_ECS to {\"cluster\":…,\"taskDefinition\":…}");
+    throw new ConvertError("Usage", "no ECS worker pool configured: deploy the stack (README, \"Deploy on AWS\"), run `convert-to-zarr ecs-local`, or set CONVERT_TO_ZARR_ECS to {\"cluster\":…,\"taskDefinition\":…}");
   }
   const endpoint = merged.endpoint ?? env.AWS_ENDPOINT_URL_ECS;
   const region = merged.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;

@@ -5,7 +5,7 @@
  * in 14-20 s: ~40 MB/s per vCPU), plus each worker's start (about 60 s to pull the image and start).
  */
 import type { PlanEstimates } from "../../plan/types.js";
-import type { EcsSettings } from "./config.js";
+import { resolveEcsSettings, type EcsSettings } from "./config.js";
 
 /** US East (N. Virginia), Linux, on demand; AWS Fargate and S3 pricing pages as of 2026. */
 export const US_EAST_1_PRICES = {
@@ -59,4 +59,21 @@ export function formatCostEstimate(c: CostEstimate): string {
   const spot = c.spot ? " (Fargate Spot: up to 70% less compute)" : "";
   return `estimated cost: ${c.workers} worker${c.workers === 1 ? "" : "s"} × ~${minutes} min = ${Math.round(c.vcpuSeconds)} vCPU-s, ${Math.round(c.gbSeconds)} GB-s, ` +
     `${c.putRequests} PUT + ~${c.getRequests} GET requests ≈ $${c.dollars.toFixed(c.dollars < 0.1 ? 4 : 2)}${spot} — ${c.prices}`;
+}
+
+/** The worker size assumed when no pool is configured (the stack's default). */
+const DEFAULT_POOL = { vcpu: 2, memoryGiB: 4, architecture: "X86_64", spot: false, maxWorkers: 16 } as const;
+
+/**
+ * The estimate `plan --executor ecs` shows: with the configured pool's worker size and cap when there
+ * is one, else the stack's defaults (and says so).
+ */
+export async function estimateForPlan(plan: Pick<PlanEstimates, "tasks" | "objects" | "bytesRead">, workers?: number): Promise<{ estimate: CostEstimate; pool: string }> {
+  const pool = await resolveEcsSettings().then(
+    (s) => ({ settings: s as Pick<EcsSettings, "vcpu" | "memoryGiB" | "architecture" | "spot" | "maxWorkers">, from: `pool from ${s.source}` }),
+    () => ({ settings: DEFAULT_POOL, from: "no pool configured: the stack's default worker size" }),
+  );
+  const n = Math.max(1, Math.min(workers ?? pool.settings.maxWorkers, pool.settings.maxWorkers, plan.tasks));
+  const s = pool.settings;
+  return { estimate: estimateEcsCost(plan, s, n), pool: `${pool.from} (${s.vcpu} vCPU, ${s.memoryGiB} GiB, ${s.architecture}${s.spot ? ", Spot" : ""})` };
 }
