@@ -172,6 +172,10 @@ export class EcsExecutor implements Executor {
     for (let i = 0; i < arns.length; i += DESCRIBE_MAX) {
       const r = await a.ecs.send(new DescribeTasksCommand({ cluster: a.settings.cluster, tasks: arns.slice(i, i + DESCRIBE_MAX) }));
       out.push(...(r.tasks ?? []));
+      // ECS forgets stopped tasks after a while: one it no longer knows is gone.
+      for (const f of r.failures ?? []) {
+        if (f.reason === "MISSING" && f.arn) out.push({ taskArn: f.arn, lastStatus: "STOPPED", stoppedReason: "no longer known to ECS" });
+      }
     }
     return out;
   }
