@@ -37,7 +37,8 @@ describe("ECS executor on the local ECS endpoint", { skip: PYTHON_MISSING }, () 
   let days: string[];
   let local: Map<string, Buffer>;
   const pool = (taskDefinition = "worker") => ({ endpoint: ecs.endpoint, cluster: CLUSTER, taskDefinition, ...FAST });
-  const env = (taskDefinition = "worker") => ({ ...t.env, AWS_ENDPOINT_URL_ECS: ecs.endpoint, CONVERT_TO_ZARR_ECS: JSON.stringify({ cluster: CLUSTER, taskDefinition, ...FAST }) });
+  const env = (taskDefinition = "worker", extra: Record<string, unknown> = {}) =>
+    ({ ...t.env, AWS_ENDPOINT_URL_ECS: ecs.endpoint, CONVERT_TO_ZARR_ECS: JSON.stringify({ cluster: CLUSTER, taskDefinition, ...FAST, ...extra }) });
   const runTasks = (startedBy: string) => ecs.tasks().filter((x) => x.startedBy === startedBy);
   const startedByOf = () => ecs.calls().filter((c) => c.op === "RunTask").at(-1)!.body.startedBy as string;
 
@@ -138,6 +139,39 @@ describe("ECS executor on the local ECS endpoint", { skip: PYTHON_MISSING }, () 
     await verify(urls, out);
   });
 
+  test("a worker told to stop (SIGTERM, as StopTask or a Spot reclaim) finishes its task, takes no other, and exits 0; the run completes", async () => {
+    const out = `s3://${BUCKET}/ecs/graceful.zarr`;
+    const store = t.store(out);
+    const client = new ECSClient({ endpoint: ecs.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS });
+    let stopped: string | undefined;
+    const hunter = setInterval(async () => {
+      for await (const key of store.list(RUNS_PREFIX)) {
+        if (!key.includes("/claims/") || stopped) continue;
+        const claim = await store.get(key);
+        if (!claim || stopped) continue;
+        stopped = (JSON.parse(new TextDecoder().decode(claim)) as { worker: string }).worker;
+        await client.send(new StopTaskCommand({ cluster: CLUSTER, task: stopped, reason: "Your Spot Task was interrupted." }));
+      }
+    }, 15);
+    try {
+      const s = await convert(urls, { out, chunks: CHUNKS, maxMem: 4e6, executor: "ecs", workers: 2, ecs: pool() });
+      assert.equal(s.tasks, 14);
+    } finally {
+      clearInterval(hunter);
+      client.destroy();
+    }
+    assert.ok(stopped);
+    const w = ecs.tasks().find((x) => x.taskArn === stopped)!;
+    await waitFor(() => w.lastStatus === "STOPPED");
+    assert.equal(w.exitCode, 0, w.log.join("\n"));
+    assert.equal(w.stoppedReason, "Your Spot Task was interrupted.");
+    const events = w.log.map((l) => JSON.parse(l) as { event: string; reason?: string });
+    assert.ok(events.some((e) => e.event === "worker-stopping"));
+    assert.deepEqual(events.at(-1)!.event === "worker-end" && events.at(-1)!.reason, "stopped");
+    assert.ok(events.filter((e) => e.event === "task-done").length >= 1, "the task in hand was finished");
+    assert.deepEqual(differences(await contents(store), local), []);
+  });
+
   test("cancelling stops every worker of the run; --resume on ECS finishes the store", async () => {
     const out = `s3://${BUCKET}/ecs/cancelled.zarr`;
     const ac = new AbortController();
@@ -166,9 +200,9 @@ describe("ECS executor on the local ECS endpoint", { skip: PYTHON_MISSING }, () 
 
   test("workers that die at start fail the run with one line, after a bounded number of replacements", async () => {
     const out = `s3://${BUCKET}/ecs/broken.zarr`;
-    const r = await cliAsync(["convert", ...urls, "--out", out, ...CHUNK_ARGS, "--executor", "ecs", "--workers", "2", "-q"], { env: env("broken") });
+    const r = await cliAsync(["convert", ...urls, "--out", out, ...CHUNK_ARGS, "--executor", "ecs", "--workers", "2", "-q"], { env: env("broken", { logGroup: "/c2z/workers" }) });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /^convert-to-zarr: workers keep stopping with 14 tasks unfinished; last: worker [0-9a-f]{32} stopped \(Essential container in task exited, exit code 3\)\n$/);
+    assert.match(r.stderr, /^convert-to-zarr: workers keep stopping with 14 tasks unfinished; last: worker [0-9a-f]{32} stopped \(Essential container in task exited, exit code 3\); its log: \/c2z\/workers, stream worker\/worker\/[0-9a-f]{32}\n$/);
     const workers = runTasks(startedByOf());
     assert.ok(workers.length >= 2 && workers.length <= 6, `2 workers × 3 attempts at most, got ${workers.length}`);
     assert.ok(workers.every((w) => w.lastStatus === "STOPPED"));

@@ -27,6 +27,8 @@ export interface LocalEcsOptions {
   region?: string;
   /** Time from RunTask to the process start (Fargate takes ~60 s; tests want little). */
   startDelayMs?: number;
+  /** Time from StopTask's SIGTERM to SIGKILL (ECS's default stop timeout: 30 s). */
+  stopTimeoutMs?: number;
   /** 0 (default): a free port. */
   port?: number;
   /** Lets a test see every task start. */
@@ -198,8 +200,8 @@ export async function startLocalEcs(opts: LocalEcsOptions): Promise<LocalEcs> {
         const child = children.get(t.taskArn);
         if (child) {
           child.kill("SIGTERM");
-          // ECS sends SIGKILL after the container's stop timeout (30 s by default; short here).
-          setTimeout(() => child.exitCode === null && child.kill("SIGKILL"), 2000).unref();
+          // Then SIGKILL after the container's stop timeout, 30 s by default on ECS.
+          setTimeout(() => child.exitCode === null && child.kill("SIGKILL"), opts.stopTimeoutMs ?? 30_000).unref();
         }
       }
       return { task: view(t) };

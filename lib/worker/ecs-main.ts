@@ -3,7 +3,8 @@
  * process. A worker reads its run's manifest from the output store, then claims tasks one at a time
  * (a conditional PUT: exactly one worker wins each task), runs each with the same handler as the
  * thread and process pools, and records how it ended in a status object. It exits when no unclaimed
- * task is left (0), after a task failed for good (1), or when it overruns its time limit (124).
+ * task is left or after SIGTERM once its current task is done (0), after a task failed for good (1),
+ * or when it overruns its time limit (124).
  * Every line it prints is one JSON object, so CloudWatch metric filters can count tasks and errors.
  */
 import { hostname } from "node:os";
@@ -75,11 +76,22 @@ async function main(): Promise<number> {
   setRemoteMode(manifest.remoteMode);
   log("worker-start", { worker, runId, tasks: manifest.tasks.length });
 
+  // ECS sends SIGTERM before SIGKILL (StopTask, a Spot reclaim with its 2-minute notice): finish the
+  // task in hand, take no other, and exit; its unclaimed tasks go to other workers.
+  let stopping = false;
+  process.once("SIGTERM", () => {
+    stopping = true;
+    log("worker-stopping", { worker, signal: "SIGTERM" });
+  });
   let ran = 0;
   for (;;) {
     const [claimed, finished] = await Promise.all([keysBelow(store, claimsPrefix(runId)), keysBelow(store, statusPrefix(runId))]);
     let claimedThisPass = 0;
     for (const task of rotated(manifest.tasks, worker)) {
+      if (stopping) {
+        log("worker-end", { worker, tasks: ran, reason: "stopped" });
+        return 0;
+      }
       if (claimed.has(task.id) || finished.has(task.id)) continue;
       if (timeoutS > 0 && (Date.now() - started) / 1000 > timeoutS * 0.9) {
         log("worker-end", { worker, tasks: ran, reason: "time limit near" });

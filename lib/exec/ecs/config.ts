@@ -108,6 +108,8 @@ export interface EcsSettings {
   /** How often status objects are listed, and workers described (DescribeTasks). */
   pollSeconds: number;
   livenessSeconds: number;
+  /** The workers' CloudWatch log group (the stack's), named in error messages. */
+  logGroup?: string;
   /** How this was found, for messages. */
   source: string;
 }
@@ -131,7 +133,7 @@ function fromEnvVariable(env: NodeJS.ProcessEnv): { config: Partial<EcsSettings>
 }
 
 const stackPart = (s: StackConfig): Partial<EcsSettings> => {
-  const { bucket: _b, stackName: _n, logGroup: _l, dashboard: _d, ...rest } = s;
+  const { bucket: _b, stackName: _n, dashboard: _d, ...rest } = s;
   return rest;
 };
 

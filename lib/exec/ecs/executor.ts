@@ -45,6 +45,9 @@ interface WorkerState {
 
 const decode = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T;
 
+/** Where a worker's output is on CloudWatch (the stack's awslogs driver: prefix "worker", container "worker"). */
+const logHint = (s: EcsSettings, arn: string) => (s.logGroup ? `; its log: ${s.logGroup}, stream worker/${s.containerName}/${shortArn(arn)}` : "");
+
 /** Every run id starts so: what stopPoolWorkers looks for in startedBy. */
 const RUN_ID_PREFIX = "c2z-";
 /** A run id that fits RunTask's startedBy (36 characters) and names the job. */
@@ -311,11 +314,11 @@ class RunMonitor {
         const orphaned = await this.unfinishedClaimsOf(w.arn);
         const exitCode = t.containers?.[0]?.exitCode ?? null;
         const reason = [t.stoppedReason, t.containers?.[0]?.reason].filter(Boolean).join("; ") || "stopped";
-        this.lastStop = `worker ${shortArn(w.arn)} stopped (${reason}${exitCode !== null ? `, exit code ${exitCode}` : ""})`;
+        this.lastStop = `worker ${shortArn(w.arn)} stopped (${reason}${exitCode !== null ? `, exit code ${exitCode}` : ""})${logHint(a.settings, w.arn)}`;
         for (const id of orphaned) {
           const used = (this.attemptsUsed.get(id) ?? 1) + 1;
           if (used > this.attempts) {
-            throw new ConvertError("Pool", `${describeTask(this.byId.get(id)!)} failed after ${this.attempts} attempts: worker ${shortArn(w.arn)} stopped (${reason}${exitCode !== null ? `, exit code ${exitCode}` : ""})`);
+            throw new ConvertError("Pool", `${describeTask(this.byId.get(id)!)} failed after ${this.attempts} attempts: ${this.lastStop}`);
           }
           this.attemptsUsed.set(id, used);
           this.claimOwner.delete(id);
