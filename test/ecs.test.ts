@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ECSClient, RunTaskCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
 import { convert } from "../lib/convert.js";
@@ -50,6 +50,8 @@ describe("ECS executor on the local ECS endpoint", { skip: PYTHON_MISSING }, () 
         { family: "worker", containerName: "worker", command: WORKER, environment: { ...t.env }, cwd: tmp.dir },
         // A container that dies at start, whatever it is given.
         { family: "broken", containerName: "worker", command: [process.execPath, "-e", "process.exit(3)"] },
+        // The worker image's files, assembled by following infra/worker/Dockerfile (see buildImageDir).
+        { family: "image", containerName: "worker", command: [process.execPath, join(tmp.dir, "image", "dist/lib/worker/ecs-main.js")], environment: { ...t.env }, cwd: join(tmp.dir, "image") },
         // One that runs until stopped.
         { family: "sleeper", containerName: "worker", command: [process.execPath, "-e", "setInterval(() => {}, 1000)"] },
       ],
@@ -282,6 +284,17 @@ describe("ECS executor on the local ECS endpoint", { skip: PYTHON_MISSING }, () 
     assert.equal(existsSync(state), false, "the state file goes with the endpoint");
   });
 
+  test("the worker image as infra/worker/Dockerfile builds it (its COPY and RUN steps, without Docker) runs the workers", async () => {
+    const image = buildImageDir(join(tmp.dir, "image"));
+    assert.deepEqual(readdirSync(image.dir).sort(), ["dist", "node_modules", "package-lock.json", "package.json"]);
+    assert.ok(!existsSync(join(image.dir, "node_modules", "typescript")), "no development dependencies");
+    const out = `s3://${BUCKET}/ecs/image.zarr`;
+    const s = await convert(urls, { out, chunks: CHUNKS, maxMem: 4e6, executor: "ecs", workers: 2, ecs: { ...pool("image") } });
+    assert.equal(s.tasks, 14);
+    assert.deepEqual(differences(await contents(t.store(out)), local), []);
+    assert.ok(ecs.tasks().filter((x) => x.family === "image").every((x) => x.exitCode === 0));
+  });
+
   test("the worker entry point without its run says so in one JSON line and exits 2", () => {
     const w = spawnSync(process.execPath, [WORKER[1]!], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", ...t.env } });
     assert.equal(w.status, 2);
@@ -332,3 +345,29 @@ async function waitFor(ok: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
+/**
+ * Follows the worker's Dockerfile without Docker: its COPY steps from the repository, and its
+ * `npm ci` (from the npm cache when it can), into `dir`; returns the ENTRYPOINT's script.
+ */
+function buildImageDir(dir: string): { dir: string; entry: string } {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  let entry = "";
+  for (const line of readFileSync(join(ROOT, "infra/worker/Dockerfile"), "utf8").split("\n")) {
+    const [op, ...args] = line.trim().split(/\s+/);
+    if (op === "COPY") {
+      const dest = join(dir, args.at(-1)!);
+      for (const src of args.slice(0, -1)) cpSync(join(ROOT, src), args.at(-1)!.endsWith("/") ? join(dest, basename(src)) : dest, { recursive: true });
+    } else if (op === "RUN") {
+      // Only the install; "npm cache clean" would empty this machine's cache.
+      const install = line.trim().slice(4).split("&&")[0]!.trim().split(/\s+/);
+      assert.deepEqual(install.slice(0, 2), ["npm", "ci"]);
+      const r = spawnSync("npm", [...install.slice(1), "--prefer-offline"], { cwd: dir, encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+    } else if (op === "ENTRYPOINT") {
+      entry = (JSON.parse(line.trim().slice("ENTRYPOINT".length)) as string[])[1]!;
+    }
+  }
+  assert.equal(entry, "dist/lib/worker/ecs-main.js");
+  return { dir, entry };
+}
