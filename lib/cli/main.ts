@@ -99,8 +99,8 @@ function conversionOptions(cmd: Command): Command {
     .addOption(concatDimOption())
     .option("--skip-unsupported", "leave out variables whose type Zarr cannot hold (listed in the summary) instead of refusing")
     .option("--max-mem <size>", "memory budget per worker, e.g. 1GiB, 512MB (default 1GiB)")
-    .option("--workers <n>", "tasks at once (default: CPUs, at most 4)", intArg("--workers"))
-    .addOption(new Option("--executor <name>", "where tasks run (auto: inline for small jobs, else threads)").choices(["auto", ...EXECUTOR_NAMES]).default("auto"))
+    .option("--workers <n>", "tasks at once (default: CPUs, at most 4; ecs: containers, 16 capped by the pool)", intArg("--workers"))
+    .addOption(new Option("--executor <name>", "where tasks run (auto: inline for small jobs, else threads; ecs: the deployed stack's Fargate workers)").choices(["auto", ...EXECUTOR_NAMES]).default("auto"))
     .option("--append", "append the inputs to the existing store at --out, along its concat dimension")
     .option("--json", "print the result as JSON");
 }
