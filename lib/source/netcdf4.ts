@@ -16,6 +16,7 @@ import {
   type Group, type Variable,
 } from "../model.js";
 import { readChunkIndex, readRawBytes, type ChunkIndex } from "./hdf5-chunks.js";
+import { readDirect } from "./hdf5-direct.js";
 import { validateRegion } from "./region.js";
 import type { SourceFile } from "./types.js";
 
@@ -307,6 +308,9 @@ class Netcdf4File implements SourceFile {
     if (bad) throw new ConvertError("Usage", `${varPath}: ${bad}`, this.path);
     const n = count.reduce((a, b) => a * b, 1);
     if (n === 0) return allocate(v.dtype, 0);
+    // Deflate (+ shuffle) chunks decoded natively when we can be sure of them; h5wasm otherwise.
+    const direct = readDirect(this, this.borrowed ? this.ownLayout(ds, v) : v, this.borrowed ? ds.shape ?? [] : v.shape, start, count);
+    if (direct) return direct;
     let raw: unknown;
     try {
       if (v.dtype === "char") return this.readCharBytes(ds, start, count, n);
@@ -337,6 +341,17 @@ class Netcdf4File implements SourceFile {
   }
 
   private indexes = new Map<string, ChunkIndex | undefined>();
+  private layouts = new Map<string, Variable>();
+
+  /** A borrowed description with this file's own chunking and filters (files may differ in those). */
+  private ownLayout(ds: H5Dataset, v: Variable): Variable {
+    let own = this.layouts.get(v.path);
+    if (!own) {
+      own = { ...v, sourceChunks: ds.metadata.chunks ?? null, hdf5: { filters: ds.filters.map((f) => ({ id: f.id, cdValues: [...f.cd_values] })), littleEndian: ds.metadata.littleEndian } };
+      this.layouts.set(v.path, own);
+    }
+    return own;
+  }
 
   readRaw(offset: number, size: number): Uint8Array {
     return readRawBytes(this.src, offset, size);
