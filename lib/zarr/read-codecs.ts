@@ -6,9 +6,10 @@
  * Registered once, on import, for every reader in the process (verify, bench, append).
  */
 import * as zlib from "node:zlib";
-import { promisify } from "node:util";
+import type { Transform } from "node:stream";
 import * as zarr from "zarrita";
 import { hasNativeZstd } from "./codecs.js";
+import { oneShot, outputRoom } from "./zlib-oneshot.js";
 
 /** The frame's declared content size (bytes 4.. of a zstd frame header), if it has one. */
 export function zstdContentSize(b: Uint8Array): number | undefined {
@@ -29,11 +30,11 @@ export function zstdContentSize(b: Uint8Array): number | undefined {
 }
 
 interface NativeZstdDecompress {
-  zstdDecompress: (b: Uint8Array, o: object, cb: (e: Error | null, r: Buffer) => void) => void;
+  createZstdDecompress: (o: object) => Transform;
 }
 
 if (hasNativeZstd) {
-  const decompress = promisify((zlib as unknown as NativeZstdDecompress).zstdDecompress);
+  const z = zlib as unknown as NativeZstdDecompress;
   class NativeZstdCodec {
     readonly kind = "bytes_to_bytes";
     static fromConfig() {
@@ -44,8 +45,7 @@ if (hasNativeZstd) {
     }
     async decode(bytes: Uint8Array): Promise<Uint8Array> {
       const n = zstdContentSize(bytes);
-      const out = await decompress(bytes, n !== undefined ? { chunkSize: Math.max(64 * 1024, n) } : {});
-      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      return oneShot(z.createZstdDecompress(n !== undefined ? { chunkSize: outputRoom(n) } : {}), bytes);
     }
   }
   const factory = async () => NativeZstdCodec as never;
