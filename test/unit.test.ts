@@ -7,7 +7,8 @@ import { describe, test } from "node:test";
 import { isConvertError, oneLine, describeError, ConvertError } from "../lib/errors.js";
 import type { Variable } from "../lib/model.js";
 import { autoChunks, chooseChunks, parseChunkSpec, TARGET_BYTES } from "../lib/plan/chunks.js";
-import { forEachRun } from "../lib/source/region.js";
+import { copyOut, forEachRun } from "../lib/source/region.js";
+import { product } from "../lib/model.js";
 import { sniffFormat } from "../lib/source/sniff.js";
 import { attrToJson, JsonFloat } from "../lib/zarr/attrs.js";
 import { encodeVlenUtf8 } from "../lib/zarr/codecs.js";
@@ -92,6 +93,31 @@ describe("region runs", () => {
     assert.deepEqual(runs([4, 3, 2], [0, 0, 1], [1, 2, 1]), [[1, 0, 1], [3, 1, 1]]);
     assert.deepEqual(runs([], [], []), [[0, 0, 1]]);
     assert.deepEqual(runs([5], [0], [0]), []);
+  });
+
+  test("copyOut moves every element type bit for bit, short rows and long, into an offset window", () => {
+    const shape = [3, 5, 300], start = [1, 2, 7], count = [2, 3, 290];
+    const pick = (i: number, j: number, k: number) => ((i * 5 + j) * 300 + k);
+    for (const make of [
+      (n: number) => Uint8Array.from({ length: n }, (_, i) => i * 7),
+      (n: number) => Int16Array.from({ length: n }, (_, i) => -i),
+      (n: number) => Float32Array.from({ length: n }, (_, i) => i / 3),
+      // 64-bit patterns that are NaNs when read as float64 must survive unchanged.
+      (n: number) => BigInt64Array.from({ length: n }, (_, i) => 0x7ff0000000000001n + BigInt(i)),
+      (n: number) => Float64Array.from({ length: n }, (_, i) => i * 1e-300),
+    ]) {
+      const src = make(product(shape));
+      for (const width of [4, 290]) {
+        const c = [count[0]!, count[1]!, width];
+        const Ctor = src.constructor as new (n: number) => typeof src;
+        const out = new Ctor(2 * 4 * 300);
+        copyOut(out, [2, 4, 300], [0, 1, 3], src, shape, start, c);
+        for (let i = 0; i < c[0]!; i++) for (let j = 0; j < c[1]!; j++) for (let k = 0; k < width; k++) {
+          assert.equal(out[(i * 4 + j + 1) * 300 + k + 3], src[pick(start[0]! + i, start[1]! + j, start[2]! + k)]);
+        }
+        assert.equal(out[0], new Ctor(1)[0], "outside the window untouched");
+      }
+    }
   });
 });
 
