@@ -331,6 +331,9 @@ describe("ECS settings and cost", () => {
     assert.equal(big.putRequests, 121);
     assert.equal(big.getRequests, 18311 + 38);
     assert.ok(Math.abs(big.dollars - ((600 * 0.04048 + 1200 * 0.004445) / 3600 + (121 * 0.005 + 18349 * 0.0004) / 1000)) < 1e-12);
+    const priced = estimateEcsCost({ tasks: 10, objects: 100, bytesRead: 4.8e9 }, { ...pool, pricing: { vcpuHour: 0.05, gbHour: 0.005, source: "eu-central-1" } }, 4);
+    assert.ok(Math.abs(priced.dollars - ((600 * 0.05 + 1200 * 0.005) / 3600 + (121 * 0.005 + 18349 * 0.0004) / 1000)) < 1e-12);
+    assert.match(formatCostEstimate(priced), / — Fargate at \$0\.05\/vCPU-h and \$0\.005\/GB-h \(eu-central-1\), S3 requests at us-east-1 list prices$/);
     const small = estimateEcsCost({ tasks: 1, objects: 1, bytesRead: 1000 }, { ...pool, architecture: "ARM64", spot: true }, 1);
     assert.equal(small.secondsPerWorker, 60.0000125);
     assert.match(formatCostEstimate(small), /^estimated cost: 1 worker × ~1\.0 min = 120 vCPU-s, 240 GB-s, 4 PUT \+ ~32 GET requests ≈ \$0\.00\d\d \(Fargate Spot: up to 70% less compute\)/);

@@ -32,6 +32,7 @@ const StackConfigSchema = z.object({
   architecture: z.enum(["X86_64", "ARM64"]).optional(),
   spot: z.boolean().optional(),
   maxWorkers: z.number().int().positive().optional(),
+  pricing: z.object({ vcpuHour: z.number().positive(), gbHour: z.number().positive(), source: z.string().optional() }).optional(),
   workerTimeoutS: z.number().positive().optional(),
   logGroup: z.string().min(1).optional(),
   dashboard: z.string().min(1).optional(),
@@ -110,6 +111,8 @@ export interface EcsSettings {
   livenessSeconds: number;
   /** The workers' CloudWatch log group (the stack's), named in error messages. */
   logGroup?: string;
+  /** Fargate prices of the pool's region and platform, for the cost estimate (default: us-east-1 list prices). */
+  pricing?: { vcpuHour: number; gbHour: number; source?: string };
   /** How this was found, for messages. */
   source: string;
 }

@@ -36,7 +36,7 @@ export interface CostEstimate {
 
 export function estimateEcsCost(
   plan: Pick<PlanEstimates, "tasks" | "objects" | "bytesRead">,
-  pool: Pick<EcsSettings, "vcpu" | "memoryGiB" | "architecture" | "spot">,
+  pool: Pick<EcsSettings, "vcpu" | "memoryGiB" | "architecture" | "spot" | "pricing">,
   workers: number,
 ): CostEstimate {
   const work = plan.bytesRead / (DECODE_BYTES_PER_VCPU_SECOND * pool.vcpu * Math.max(1, workers));
@@ -48,10 +48,12 @@ export function estimateEcsCost(
   const putRequests = plan.objects + 2 * plan.tasks + 1;
   const getRequests = Math.ceil(plan.bytesRead / 262144) + Math.ceil(secondsPerWorker / 2);
   const p = US_EAST_1_PRICES;
-  const dollars =
-    (vcpuSeconds * p.vcpuHour[pool.architecture] + gbSeconds * p.gbHour[pool.architecture]) / 3600 +
-    (putRequests * p.putPer1000 + getRequests * p.getPer1000) / 1000;
-  return { workers, secondsPerWorker, vcpuSeconds, gbSeconds, putRequests, getRequests, dollars, spot: pool.spot, prices: p.source };
+  // The region's own Fargate prices when the pool names them (settings "pricing"), else us-east-1's.
+  const vcpuHour = pool.pricing?.vcpuHour ?? p.vcpuHour[pool.architecture];
+  const gbHour = pool.pricing?.gbHour ?? p.gbHour[pool.architecture];
+  const dollars = (vcpuSeconds * vcpuHour + gbSeconds * gbHour) / 3600 + (putRequests * p.putPer1000 + getRequests * p.getPer1000) / 1000;
+  const prices = pool.pricing ? `Fargate at $${vcpuHour}/vCPU-h and $${gbHour}/GB-h (${pool.pricing.source ?? "configured"}), S3 requests at us-east-1 list prices` : p.source;
+  return { workers, secondsPerWorker, vcpuSeconds, gbSeconds, putRequests, getRequests, dollars, spot: pool.spot, prices };
 }
 
 export function formatCostEstimate(c: CostEstimate): string {
@@ -70,7 +72,7 @@ const DEFAULT_POOL = { vcpu: 2, memoryGiB: 4, architecture: "X86_64", spot: fals
  */
 export async function estimateForPlan(plan: Pick<PlanEstimates, "tasks" | "objects" | "bytesRead">, workers?: number): Promise<{ estimate: CostEstimate; pool: string }> {
   const pool = await resolveEcsSettings().then(
-    (s) => ({ settings: s as Pick<EcsSettings, "vcpu" | "memoryGiB" | "architecture" | "spot" | "maxWorkers">, from: `pool from ${s.source}` }),
+    (s) => ({ settings: s as Pick<EcsSettings, "vcpu" | "memoryGiB" | "architecture" | "spot" | "maxWorkers" | "pricing">, from: `pool from ${s.source}` }),
     () => ({ settings: DEFAULT_POOL, from: "no pool configured: the stack's default worker size" }),
   );
   const n = Math.max(1, Math.min(workers ?? pool.settings.maxWorkers, pool.settings.maxWorkers, plan.tasks));
