@@ -174,6 +174,17 @@ describe("ECS executor on the local ECS endpoint", { skip: PYTHON_MISSING }, () 
     assert.deepEqual(differences(await contents(store), local), []);
   });
 
+  test("appending new days on ECS (as the notebook does on AWS) equals converting all the days at once", async () => {
+    const out = `s3://${BUCKET}/ecs/appended.zarr`;
+    // Task sizes do not change chunk bytes: the default budget here, 4 MB for the local reference.
+    const first = await convert(urls.slice(0, 4), { out, chunks: CHUNKS, executor: "ecs", workers: 2, ecs: pool() });
+    assert.equal(first.mode, "create");
+    const appended = await convert(urls.slice(4), { out, append: true, executor: "ecs", workers: 2, ecs: pool() });
+    assert.equal(appended.mode, "append");
+    assert.equal(appended.executor, "ecs");
+    assert.deepEqual(differences(await contents(t.store(out)), local), []);
+  });
+
   test("cancelling stops every worker of the run; --resume on ECS finishes the store", async () => {
     const out = `s3://${BUCKET}/ecs/cancelled.zarr`;
     const ac = new AbortController();
