@@ -15,7 +15,7 @@
  *
  *   node dist/lib/s3local/server.js --dir DATA [--port 0] [--bucket NAME ...] [--state-file FILE]
  */
-import { createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { createHash, randomBytes } from "node:crypto";
 import { Transform } from "node:stream";
@@ -24,6 +24,7 @@ import { dirname, resolve } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseArgs } from "node:util";
 import S3rver from "s3rver";
+import { writeState } from "../local-state.js";
 
 interface S3rverObject {
   bucket: string;
@@ -127,15 +128,12 @@ server.callback = () => {
 const address = await server.run();
 const endpoint = `http://127.0.0.1:${address.port}`;
 const stateFile = values["state-file"];
-if (stateFile) {
-  mkdirSync(dirname(stateFile), { recursive: true });
-  writeFileSync(stateFile, JSON.stringify({ endpoint, dataDir, pid: process.pid }));
-}
+const forgetState = stateFile ? writeState(stateFile, { endpoint, dataDir, pid: process.pid }) : undefined;
 // The parent reads this one line to learn the port.
 process.stdout.write(JSON.stringify({ endpoint, dataDir, pid: process.pid }) + "\n");
 
 const stop = async () => {
-  if (stateFile) rmSync(stateFile, { force: true });
+  forgetState?.();
   await server.close().catch(() => {});
   process.exit(0);
 };

@@ -6,10 +6,11 @@
  * 3. the local endpoint started by `npm run s3:local` (its state file says where), when it is running;
  * otherwise a one-line error saying how to get one of these.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { ConvertError } from "../errors.js";
+import { readLiveState, stateFilePath } from "../local-state.js";
 
 export interface S3Settings {
   /** undefined: AWS's own endpoints. */
@@ -34,9 +35,7 @@ export const LOCAL_REGION = "us-east-1";
 
 /** Where `npm run s3:local` records its endpoint while it runs. */
 export function localStateFile(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.CONVERT_TO_ZARR_S3_LOCAL_STATE) return env.CONVERT_TO_ZARR_S3_LOCAL_STATE;
-  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), ".local", "state");
-  return join(base, "convert-to-zarr", "s3-local.json");
+  return stateFilePath("s3-local", env.CONVERT_TO_ZARR_S3_LOCAL_STATE, env);
 }
 
 export interface LocalEndpointState {
@@ -46,15 +45,7 @@ export interface LocalEndpointState {
 }
 
 export function readLocalState(env: NodeJS.ProcessEnv = process.env): LocalEndpointState | undefined {
-  const file = localStateFile(env);
-  if (!existsSync(file)) return undefined;
-  try {
-    const s = JSON.parse(readFileSync(file, "utf8")) as LocalEndpointState;
-    process.kill(s.pid, 0); // throws when that process is gone: a stale file
-    return s;
-  } catch {
-    return undefined;
-  }
+  return readLiveState<LocalEndpointState>(localStateFile(env));
 }
 
 export function hasAwsCredentials(env: NodeJS.ProcessEnv): boolean {
