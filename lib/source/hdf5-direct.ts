@@ -13,6 +13,7 @@ import * as zlib from "node:zlib";
 import { allocate, itemSize, product, type ArrayData, type Variable } from "../model.js";
 import type { ChunkIndex } from "./hdf5-chunks.js";
 import { copyOut } from "./region.js";
+import { outputRoom } from "../zarr/zlib-oneshot.js";
 
 const DEFLATE = 1;
 const SHUFFLE = 2;
@@ -95,9 +96,7 @@ export function readDirect(file: ChunkSource, v: Variable, shape: readonly numbe
     let bytes = file.readRaw(where.offset, where.size);
     if (steps.deflate) {
       try {
-        // Room past the chunk's size, so zlib sees the stream end in its first buffer: an exactly
-        // sized one makes it allocate a second and concatenate both (a copy of the whole chunk).
-        bytes = zlib.inflateSync(bytes, { chunkSize: Math.max(64 << 10, chunkBytes + 1024) });
+        bytes = zlib.inflateSync(bytes, { chunkSize: outputRoom(chunkBytes) });
       } catch {
         return undefined; // let h5wasm say what is wrong
       }
