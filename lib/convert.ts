@@ -317,17 +317,10 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
   const store = openStore(opts.out);
   const executorName = chooseExecutor(opts, prep.plan, prep.job.copy);
   const workers = workersFor({ ...opts, executor: executorName });
-  if (executorName === "ecs") {
-    try {
-      assertRunsOnEcs(prep.job);
-    } catch (e) {
-      prep.collection.close();
-      throw e;
-    }
-  }
   let createdOut = false;
   let began = false;
   try {
+    if (executorName === "ecs") assertRunsOnEcs(prep.job); // before anything is written
     createdOut = store instanceof FsStore && !(await stat(opts.out).catch(() => undefined));
     const state = await beginWrite(store, prep, opts);
     const summary = (mode: ConvertSummary["mode"], outcomes: TaskOutcome[], tasksSkipped: number): ConvertSummary => {
