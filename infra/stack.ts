@@ -25,6 +25,7 @@ import * as sagemaker from "aws-cdk-lib/aws-sagemaker";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import { IgnoreMode } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { ECS_DEFAULTS } from "../lib/exec/ecs/config.js";
 import { lifecycleScript } from "./lifecycle.js";
 
 export interface WorkerOptions {
@@ -58,7 +59,8 @@ export interface ConvertToZarrStackProps extends StackProps {
 }
 
 export const DEFAULT_WORKER: WorkerOptions = {
-  vcpu: 2, memoryGiB: 4, architecture: "X86_64", spot: false, ephemeralStorageGiB: 21, maxWorkers: 16, timeoutSeconds: 3600,
+  vcpu: ECS_DEFAULTS.vcpu, memoryGiB: ECS_DEFAULTS.memoryGiB, architecture: ECS_DEFAULTS.architecture, spot: ECS_DEFAULTS.spot,
+  ephemeralStorageGiB: 21, maxWorkers: ECS_DEFAULTS.maxWorkers, timeoutSeconds: ECS_DEFAULTS.workerTimeoutS,
 };
 
 /** Files the worker image's build context may hold (infra/worker/Dockerfile copies these). */

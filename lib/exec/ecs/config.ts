@@ -117,7 +117,8 @@ export interface EcsSettings {
   source: string;
 }
 
-const DEFAULTS = {
+/** A pool's settings when nothing says otherwise; the CDK stack's worker defaults come from here too. */
+export const ECS_DEFAULTS = {
   containerName: "worker", vcpu: 2, memoryGiB: 4, architecture: "X86_64", spot: false, maxWorkers: 16,
   workerTimeoutS: 3600, pollSeconds: 2, livenessSeconds: 15, subnets: [], securityGroups: [],
 } as const;
@@ -157,7 +158,7 @@ export async function resolveEcsSettings(over: Partial<EcsSettings> = {}, env: N
   const local = complete(layers) ? undefined : readLocalEcsState(env);
   if (local) layers.push({ config: { endpoint: local.endpoint, cluster: local.cluster, taskDefinition: local.taskDefinition }, where: `local ECS endpoint ${local.endpoint}` });
   layers = layers.reverse(); // later entries override earlier ones below
-  const merged = Object.assign({}, DEFAULTS, ...layers.map((l) => l.config), over) as Partial<EcsSettings>;
+  const merged = Object.assign({}, ECS_DEFAULTS, ...layers.map((l) => l.config), over) as Partial<EcsSettings>;
   if (!merged.cluster || !merged.taskDefinition) {
     throw new ConvertError("Usage", "no ECS worker pool configured: deploy the stack (README, \"Deploy on AWS\"), run `convert-to-zarr ecs-local`, or set CONVERT_TO_ZARR_ECS to {\"cluster\":…,\"taskDefinition\":…}");
   }

@@ -5,7 +5,7 @@
  * in 14-20 s: ~40 MB/s per vCPU), plus each worker's start (about 60 s to pull the image and start).
  */
 import type { PlanEstimates } from "../../plan/types.js";
-import { resolveEcsSettings, type EcsSettings } from "./config.js";
+import { ECS_DEFAULTS, resolveEcsSettings, type EcsSettings } from "./config.js";
 
 /** US East (N. Virginia), Linux, on demand; AWS Fargate and S3 pricing pages as of 2026. */
 export const US_EAST_1_PRICES = {
@@ -63,9 +63,6 @@ export function formatCostEstimate(c: CostEstimate): string {
     `${c.putRequests} PUT + ~${c.getRequests} GET requests ≈ $${c.dollars.toFixed(c.dollars < 0.1 ? 4 : 2)}${spot} — ${c.prices}`;
 }
 
-/** The worker size assumed when no pool is configured (the stack's default). */
-const DEFAULT_POOL = { vcpu: 2, memoryGiB: 4, architecture: "X86_64", spot: false, maxWorkers: 16 } as const;
-
 /**
  * The estimate `plan --executor ecs` shows: with the configured pool's worker size and cap when there
  * is one, else the stack's defaults (and says so).
@@ -73,7 +70,7 @@ const DEFAULT_POOL = { vcpu: 2, memoryGiB: 4, architecture: "X86_64", spot: fals
 export async function estimateForPlan(plan: Pick<PlanEstimates, "tasks" | "objects" | "bytesRead">, workers?: number): Promise<{ estimate: CostEstimate; pool: string }> {
   const pool = await resolveEcsSettings().then(
     (s) => ({ settings: s as Pick<EcsSettings, "vcpu" | "memoryGiB" | "architecture" | "spot" | "maxWorkers" | "pricing">, from: `pool from ${s.source}` }),
-    () => ({ settings: DEFAULT_POOL, from: "no pool configured: the stack's default worker size" }),
+    () => ({ settings: ECS_DEFAULTS, from: "no pool configured: the stack's default worker size" }),
   );
   const n = Math.max(1, Math.min(workers ?? pool.settings.maxWorkers, pool.settings.maxWorkers, plan.tasks));
   const s = pool.settings;
