@@ -13,12 +13,13 @@ export const LIFECYCLE_MAX_CHARS = 16384;
 const TOKEN_ALLOWANCE = 3000;
 
 export function lifecycleScript(repoRoot: string, name: "on-create.sh" | "on-start.sh", values: Record<string, string>): string {
-  let text = readFileSync(join(repoRoot, "kernel", "sagemaker", name), "utf8");
+  const script = readFileSync(join(repoRoot, "kernel", "sagemaker", name), "utf8");
+  let text = script, literal = script;
   for (const [placeholder, value] of Object.entries(values)) {
-    if (!text.includes(placeholder)) throw new Error(`kernel/sagemaker/${name} has no ${placeholder}`);
+    if (!script.includes(placeholder)) throw new Error(`kernel/sagemaker/${name} has no ${placeholder}`);
     text = text.split(placeholder).join(value);
+    literal = literal.split(placeholder).join("");
   }
-  const literal = Object.keys(values).reduce((t, p) => t.split(p).join(""), readFileSync(join(repoRoot, "kernel", "sagemaker", name), "utf8"));
   const size = Math.ceil((Buffer.byteLength(literal) + TOKEN_ALLOWANCE) / 3) * 4;
   if (size > LIFECYCLE_MAX_CHARS) {
     throw new Error(`kernel/sagemaker/${name}: ~${size} base64 characters with its values, over SageMaker's ${LIFECYCLE_MAX_CHARS}`);
