@@ -18,7 +18,7 @@ import { remoteMode } from "../../io/open.js";
 import type { JobSpec, TaskSpec } from "../../plan/types.js";
 import { openStore } from "../../store/open.js";
 import { isS3Url } from "../../store/s3-url.js";
-import type { Store } from "../../store/types.js";
+import type { Store, StoreKey } from "../../store/types.js";
 import { jsonBytes } from "../../zarr/json.js";
 import { describeTask } from "../dispatch.js";
 import type { TaskOutcome } from "../task.js";
@@ -283,10 +283,17 @@ class RunMonitor {
     }
   }
 
+  /** The run's claim objects now (one listing, shared by every stopped worker of a check). */
+  private async claimKeys(): Promise<StoreKey[]> {
+    const keys: StoreKey[] = [];
+    for await (const key of this.store.list(claimsPrefix(this.runId))) keys.push(key);
+    return keys;
+  }
+
   /** Task ids claimed by `worker` that have no status yet. */
-  private async unfinishedClaimsOf(worker: string): Promise<number[]> {
+  private async unfinishedClaimsOf(worker: string, claims: readonly StoreKey[]): Promise<number[]> {
     const out: number[] = [];
-    for await (const key of this.store.list(claimsPrefix(this.runId))) {
+    for (const key of claims) {
       const id = taskOfKey(key);
       if (this.outcomes.has(id)) continue;
       let owner = this.claimOwner.get(id);
@@ -304,6 +311,7 @@ class RunMonitor {
   private async checkWorkers(workerCount: number): Promise<void> {
     const a = this.exec.requireActive();
     const described = await this.exec.describeWorkers();
+    let claims: StoreKey[] | undefined;
     for (const t of described) {
       const w = t.taskArn ? a.workers.get(t.taskArn) : undefined;
       if (!w) continue;
@@ -311,7 +319,8 @@ class RunMonitor {
       if (t.lastStatus === "STOPPED") {
         w.stopped = true;
         await this.collectStatuses(); // a status written just before the worker stopped counts
-        const orphaned = await this.unfinishedClaimsOf(w.arn);
+        claims ??= await this.claimKeys();
+        const orphaned = await this.unfinishedClaimsOf(w.arn, claims);
         const exitCode = t.containers?.[0]?.exitCode ?? null;
         const reason = [t.stoppedReason, t.containers?.[0]?.reason].filter(Boolean).join("; ") || "stopped";
         this.lastStop = `worker ${shortArn(w.arn)} stopped (${reason}${exitCode !== null ? `, exit code ${exitCode}` : ""})${logHint(a.settings, w.arn)}`;
@@ -335,9 +344,9 @@ class RunMonitor {
         }
       }
     }
-    // Unclaimed work and too few workers left: start replacements (a resubmission).
-    const claimed = new Set<number>();
-    for await (const key of this.store.list(claimsPrefix(this.runId))) claimed.add(taskOfKey(key));
+    // Unclaimed work and too few workers left: start replacements (a resubmission). Listed afresh:
+    // live workers may have claimed more since.
+    const claimed = new Set((await this.claimKeys()).map(taskOfKey));
     const unclaimed = this.tasks.filter((t) => !this.outcomes.has(t.id) && !claimed.has(t.id)).length;
     const want = Math.min(workerCount, unclaimed) - this.running();
     if (want > 0) {
