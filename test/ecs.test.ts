@@ -39,6 +39,29 @@ describe("ECS executor on the local ECS endpoint", { skip: PYTHON_MISSING }, () 
   const pool = (taskDefinition = "worker") => ({ endpoint: ecs.endpoint, cluster: CLUSTER, taskDefinition, ...FAST });
   const env = (taskDefinition = "worker", extra: Record<string, unknown> = {}) =>
     ({ ...t.env, AWS_ENDPOINT_URL_ECS: ecs.endpoint, CONVERT_TO_ZARR_ECS: JSON.stringify({ cluster: CLUSTER, taskDefinition, ...FAST, ...extra }) });
+  /**
+   * Runs `run` while watching the store: `act` is applied once, to the first worker seen holding a
+   * claim without a status (so it is inside a task).
+   */
+  async function onFirstBusyWorker(store: ReturnType<TestS3["store"]>, act: (worker: string) => unknown, run: () => Promise<void>): Promise<{ worker: string | undefined }> {
+    let worker: string | undefined;
+    const hunter = setInterval(async () => {
+      for await (const key of store.list(RUNS_PREFIX)) {
+        if (!key.includes("/claims/") || worker) continue;
+        if (await store.has(statusKey(key.split("/")[3]!, taskOfKey(key)))) continue;
+        const claim = await store.get(key);
+        if (!claim || worker) continue;
+        worker = (JSON.parse(new TextDecoder().decode(claim)) as { worker: string }).worker;
+        await act(worker);
+      }
+    }, 15);
+    try {
+      await run();
+    } finally {
+      clearInterval(hunter);
+    }
+    return { worker };
+  }
   const runTasks = (startedBy: string) => ecs.tasks().filter((x) => x.startedBy === startedBy);
   const startedByOf = () => ecs.calls().filter((c) => c.op === "RunTask").at(-1)!.body.startedBy as string;
 
@@ -107,26 +130,10 @@ describe("ECS executor on the local ECS endpoint", { skip: PYTHON_MISSING }, () 
     const out = `s3://${BUCKET}/ecs/killed.zarr`;
     const store = t.store(out);
     const events: ExecEvent[] = [];
-    let victim: string | undefined;
-    // Kill the first worker seen holding a claim without a status: it is inside runTask.
-    const hunter = setInterval(async () => {
-      if (victim) return;
-      for await (const key of store.list(RUNS_PREFIX)) {
-        if (!key.includes("/claims/") || victim) continue;
-        const runId = key.split("/")[3]!;
-        if (await store.has(statusKey(runId, taskOfKey(key)))) continue;
-        const claim = await store.get(key);
-        if (!claim || victim) continue;
-        victim = (JSON.parse(new TextDecoder().decode(claim)) as { worker: string }).worker;
-        ecs.kill(victim);
-      }
-    }, 15);
-    try {
+    const { worker: victim } = await onFirstBusyWorker(store, (w) => ecs.kill(w), async () => {
       const s = await convert(urls, { out, chunks: CHUNKS, maxMem: 4e6, executor: "ecs", workers: 3, ecs: pool(), onEvent: (e) => events.push(e) });
       assert.equal(s.tasks, 14);
-    } finally {
-      clearInterval(hunter);
-    }
+    });
     assert.ok(victim, "a worker was killed");
     const killed = ecs.tasks().find((x) => x.taskArn === victim)!;
     assert.equal(killed.exitCode, 137);
@@ -145,23 +152,14 @@ describe("ECS executor on the local ECS endpoint", { skip: PYTHON_MISSING }, () 
     const out = `s3://${BUCKET}/ecs/graceful.zarr`;
     const store = t.store(out);
     const client = new ECSClient({ endpoint: ecs.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS });
-    let stopped: string | undefined;
-    const hunter = setInterval(async () => {
-      for await (const key of store.list(RUNS_PREFIX)) {
-        if (!key.includes("/claims/") || stopped) continue;
-        const claim = await store.get(key);
-        if (!claim || stopped) continue;
-        stopped = (JSON.parse(new TextDecoder().decode(claim)) as { worker: string }).worker;
-        await client.send(new StopTaskCommand({ cluster: CLUSTER, task: stopped, reason: "Your Spot Task was interrupted." }));
-      }
-    }, 15);
-    try {
-      const s = await convert(urls, { out, chunks: CHUNKS, maxMem: 4e6, executor: "ecs", workers: 2, ecs: pool() });
-      assert.equal(s.tasks, 14);
-    } finally {
-      clearInterval(hunter);
-      client.destroy();
-    }
+    const { worker: stopped } = await onFirstBusyWorker(
+      store,
+      (w) => client.send(new StopTaskCommand({ cluster: CLUSTER, task: w, reason: "Your Spot Task was interrupted." })),
+      async () => {
+        const s = await convert(urls, { out, chunks: CHUNKS, maxMem: 4e6, executor: "ecs", workers: 2, ecs: pool() });
+        assert.equal(s.tasks, 14);
+      },
+    ).finally(() => client.destroy());
     assert.ok(stopped);
     const w = ecs.tasks().find((x) => x.taskArn === stopped)!;
     await waitFor(() => w.lastStatus === "STOPPED");
