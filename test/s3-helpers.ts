@@ -4,6 +4,7 @@ import { uploadFiles } from "../lib/store/upload.js";
 import { useS3Settings } from "../lib/store/s3-config.js";
 import type { Store, StoreKey } from "../lib/store/types.js";
 import { tempDir } from "./helpers.js";
+export { differences } from "./store-compare.js";
 
 export const BUCKET = "c2z-test";
 
@@ -44,10 +45,3 @@ export async function contents(store: Store): Promise<Map<string, Buffer>> {
   return out;
 }
 
-export function differences(a: Map<string, Buffer>, b: Map<string, Buffer>): string[] {
-  const d: string[] = [];
-  for (const [k, v] of a) if (!b.has(k)) d.push(`only in first: ${k}`);
-  else if (!v.equals(b.get(k)!)) d.push(`differs: ${k}`);
-  for (const k of b.keys()) if (!a.has(k)) d.push(`only in second: ${k}`);
-  return d;
-}

@@ -15,15 +15,19 @@ export function snapshot(dir: string): Map<string, Buffer> {
   return out;
 }
 
-/** The differences between two store directories, as readable lines (empty when byte-identical). */
-export function storeDifferences(a: string, b: string): string[] {
-  const x = snapshot(a), y = snapshot(b);
-  const diffs: string[] = [];
-  for (const [k, v] of x) {
-    const w = y.get(k);
-    if (!w) diffs.push(`only in first: ${k}`);
-    else if (!v.equals(w)) diffs.push(`differs: ${k}`);
+/** The differences between two key → bytes maps, as readable lines (empty when byte-identical). */
+export function differences(a: Map<string, Buffer>, b: Map<string, Buffer>): string[] {
+  const d: string[] = [];
+  for (const [k, v] of a) {
+    const w = b.get(k);
+    if (!w) d.push(`only in first: ${k}`);
+    else if (!v.equals(w)) d.push(`differs: ${k}`);
   }
-  for (const k of y.keys()) if (!x.has(k)) diffs.push(`only in second: ${k}`);
-  return diffs;
+  for (const k of b.keys()) if (!a.has(k)) d.push(`only in second: ${k}`);
+  return d;
+}
+
+/** The differences between two store directories (empty when byte-identical). */
+export function storeDifferences(a: string, b: string): string[] {
+  return differences(snapshot(a), snapshot(b));
 }
