@@ -19,6 +19,7 @@ import type { ExecEvent } from "../lib/exec/types.js";
 import { FsStore } from "../lib/store/fs.js";
 import { LOCAL_CREDENTIALS } from "../lib/store/s3-config.js";
 import { verify } from "../lib/verify.js";
+import { hasNativeZstd } from "../lib/zarr/codecs.js";
 import { PYTHON_MISSING, ROOT, cli, cliAsync, dailyArchive, tempDir } from "./helpers.js";
 import { BUCKET, contents, differences, startTestS3, type TestS3 } from "./s3-helpers.js";
 
@@ -300,7 +301,15 @@ describe("ECS executor on the local ECS endpoint", { skip: PYTHON_MISSING }, () 
     const out = `s3://${BUCKET}/ecs/image.zarr`;
     const s = await convert(urls, { out, chunks: CHUNKS, maxMem: 4e6, executor: "ecs", workers: 2, ecs: { ...pool("image") } });
     assert.equal(s.tasks, 14);
-    assert.deepEqual(differences(await contents(t.store(out)), local), []);
+    // The image's install skips build scripts, so it has no zstd addon: on Node < 22.15 its workers
+    // encode with numcodecs' WASM zstd, whose bytes differ from libzstd's; compare like with like.
+    let expected = local;
+    if (!hasNativeZstd) {
+      const wasm = join(tmp.dir, "local-wasm.zarr");
+      assert.equal(cli(["convert", ...days, "--out", wasm, "-q", ...CHUNK_ARGS], { env: { CONVERT_TO_ZARR_ZSTD_ADDON: "0" } }).status, 0);
+      expected = await contents(new FsStore(wasm));
+    }
+    assert.deepEqual(differences(await contents(t.store(out)), expected), []);
     assert.ok(ecs.tasks().filter((x) => x.family === "image").every((x) => x.exitCode === 0));
   });
 

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --ignore-scripts
 fi
+# The optional zstd addon (compiled once; a no-op when it loads, a warning when it cannot build).
+bash tools/build-native.sh
 # The repo's TypeScript 7, by path: tslab's TypeScript 5.0.4 fork may own node_modules/.bin/tsc.
 TSC=node_modules/typescript/bin/tsc
 node "$TSC" --version >/dev/null

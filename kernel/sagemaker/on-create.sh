@@ -16,6 +16,6 @@ sudo -u ec2-user -i nohup bash -c "
   fi
   [ -d '$ENV_DIR' ] || conda env create -q -p '$ENV_DIR' -f '$REPO_DIR/environment.yml'
   conda activate '$ENV_DIR'
-  cd '$REPO_DIR' && npm ci --no-audit --no-fund --ignore-scripts && npm run build
+  cd '$REPO_DIR' && npm ci --no-audit --no-fund --ignore-scripts && bash tools/build-native.sh && npm run build
   CONDA_PREFIX='$ENV_DIR' bash kernel/install.sh
 " > /home/ec2-user/SageMaker/convert-to-zarr-setup.log 2>&1 &

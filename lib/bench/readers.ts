@@ -17,6 +17,7 @@ import { S3Store } from "../store/s3.js";
 import { readStoreContents, strictJsonView, type StoreContents } from "../store/read.js";
 import type { Store, StoreKey } from "../store/types.js";
 import { encodeJson } from "../zarr/json.js";
+import { fastArray } from "../zarr/fast-read.js";
 import "../zarr/read-codecs.js";
 
 export type Attrs = Record<string, unknown>;
@@ -125,7 +126,8 @@ export async function openZarrDataset(url: string): Promise<QueryDataset> {
   // Local stores are counted here (S3 stores count their own requests).
   const store = raw instanceof FsStore ? withMetrics(raw, storageMetrics) : raw;
   const contents = await readStoreContents(store);
-  const root = zarr.root(consolidatedView(store, contents));
+  const view = consolidatedView(store, contents);
+  const root = zarr.root(view);
   const dimsOf = (node: { meta: Attrs; attrs: Attrs }): string[] =>
     ((contents.format === 3 ? node.meta["dimension_names"] : node.attrs["_ARRAY_DIMENSIONS"]) as string[] | undefined) ?? [];
   return {
@@ -142,6 +144,8 @@ export async function openZarrDataset(url: string): Promise<QueryDataset> {
       const attrs = { ...node.attrs };
       delete attrs["_ARRAY_DIMENSIONS"];
       if (contents.format === 2 && node.meta["fill_value"] !== null && attrs["_FillValue"] === undefined) attrs["_FillValue"] = node.meta["fill_value"];
+      // Our own reader for the layouts it knows (chunks decoded into one reused buffer), else zarrita.
+      const fast = fastArray((key) => view.get(key), `/${rel}`, node.meta, contents.format, store.readPieces?.bind(store));
       const arr = contents.format === 2 ? await zarr.open.v2(root.resolve(rel), { kind: "array" }) : await zarr.open.v3(root.resolve(rel), { kind: "array" });
       return {
         path, dims: dimsOf(node), shape, itemSize: size, attrs,
@@ -151,6 +155,7 @@ export async function openZarrDataset(url: string): Promise<QueryDataset> {
           return out;
         }),
         read: async (start, count) => {
+          if (fast) return fast.read(start, count);
           if (shape.length === 0) return (await zarr.get(arr)) as unknown as ArrayData;
           const r = await zarr.get(arr, start.map((s, i) => zarr.slice(s, s + count[i]!)));
           return r.data as unknown as ArrayData;

@@ -7,11 +7,12 @@ import type { StorageTotals } from "../store/metrics.js";
 import pLimit from "p-limit";
 import * as zarr from "zarrita";
 import { allocate, product, type ArrayData } from "../model.js";
-import { copyOut, copyRegion } from "../source/region.js";
+import { cartesian, chunkIndices, copyOut, copyRegion } from "../source/region.js";
 import { strictJsonView, zarritaData } from "../store/read.js";
 import { filled, isAllFill, padToChunk, rawChunkBytes, readStored } from "../zarr/chunk.js";
 import { chunkKey, type ArrayEncoding } from "../zarr/encoding.js";
 import { jsonBytes } from "../zarr/json.js";
+import { Scratch } from "../zarr/zstd-addon.js";
 import type { JobSpec, SourceAxis, TaskSpec } from "../plan/types.js";
 import { doneKey, openJob, primed, type JobContext } from "./job.js";
 
@@ -65,34 +66,15 @@ function cellsAlong(axis: SourceAxis, lo: number, hi: number): [number, number][
   return out;
 }
 
-function* cartesian<T>(lists: T[][]): Generator<T[]> {
-  if (lists.some((l) => l.length === 0)) return;
-  const idx = lists.map(() => 0);
-  for (;;) {
-    yield idx.map((k, i) => lists[i]![k]!);
-    let a = lists.length - 1;
-    for (; a >= 0; a--) {
-      if (++idx[a]! < lists[a]!.length) break;
-      idx[a] = 0;
-    }
-    if (a < 0) return;
-  }
-}
-
 /** Append: the already-stored part of the block's first chunk row, decoded from the store. */
 async function prefillFromStore(ctx: JobContext, e: ArrayEncoding, task: TaskSpec, axis: number, oldLength: number, block: ArrayData) {
   const loc = zarr.root(strictJsonView(ctx.store)).resolve(e.key);
   const arr = e.format === 2 ? await zarr.open.v2(loc, { kind: "array" }) : await zarr.open.v3(loc, { kind: "array" });
   const rows = cellsAlong(null, task.start[axis]!, Math.min(oldLength, task.start[axis]! + task.count[axis]!));
   if (rows.length === 0) return;
-  const chunkLists = e.shape.map((_, i) => {
-    const lo = i === axis ? rows[0]![0] : task.start[i]!;
-    const hi = i === axis ? rows[0]![1] : task.start[i]! + task.count[i]!;
-    const out: number[] = [];
-    for (let c = Math.floor(lo / e.chunks[i]!); c * e.chunks[i]! < hi; c++) out.push(c);
-    return out;
-  });
-  for (const coords of cartesian(chunkLists)) {
+  const lo = task.start.map((s, i) => (i === axis ? rows[0]![0] : s));
+  const n = task.count.map((c, i) => (i === axis ? rows[0]![1] - rows[0]![0] : c));
+  for (const coords of cartesian(chunkIndices(lo, n, e.chunks))) {
     const got = await arr.getChunk(coords);
     const data = zarritaData(got.data) as ArrayData;
     const start = coords.map((c, i) => c * e.chunks[i]!);
@@ -189,21 +171,17 @@ export async function runTask(job: JobSpec, task: TaskSpec): Promise<TaskOutcome
   }
 
   // 2. The block's target chunks: extract, skip if all fill, encode, store.
-  const chunkLists = e.shape.map((_, i) => {
-    const out: number[] = [];
-    for (let c = Math.floor(task.start[i]! / e.chunks[i]!); c * e.chunks[i]! < task.start[i]! + task.count[i]!; c++) out.push(c);
-    return out;
-  });
   // One chunk buffer per encoder slot, reused: allocating (and zeroing) a fresh one per chunk cost
   // more than the copy itself. Slots are handed out and returned around each encode.
   const slots = Math.max(1, task.encoders ?? 1);
-  const free = Array.from({ length: slots }, () => allocate(e.dtype, product(e.chunks)));
+  // Each slot's encoded-output buffer is reused too (by the encoders that can write into one).
+  const free = Array.from({ length: slots }, () => ({ chunk: allocate(e.dtype, product(e.chunks)), out: new Scratch() }));
   const limit = pLimit(slots);
   const writes: Promise<void>[] = [];
   // (A 0-d array has one cell and one chunk: the cartesian product of no axes is one empty tuple.)
-  for (const coords of cartesian(chunkLists)) {
+  for (const coords of cartesian(chunkIndices(task.start, task.count, e.chunks))) {
     writes.push(limit(async () => {
-      const chunk = free.pop()!;
+      const slot = free.pop()!, chunk = slot.chunk;
       try {
         const start = coords.map((c, i) => c * e.chunks[i]!);
         const valid = start.map((s, i) => Math.min(e.chunks[i]!, e.shape[i]! - s));
@@ -217,12 +195,12 @@ export async function runTask(job: JobSpec, task: TaskSpec): Promise<TaskOutcome
           if (job.append) await ctx.store.delete(key);
           return;
         }
-        const bytes = await e.compressor.encode(rawChunkBytes(chunk));
+        const bytes = await e.compressor.encode(rawChunkBytes(chunk), slot.out);
         await ctx.store.set(key, bytes);
         outcome.chunksWritten++;
         outcome.bytesWritten += bytes.byteLength;
       } finally {
-        free.push(chunk);
+        free.push(slot);
       }
     }));
   }

@@ -132,3 +132,27 @@ function copyShortRow(out: Words, src: Words, d: number, s: number, n: number): 
   else if (o instanceof Uint16Array) for (let k = 0; k < n; k++) o[d + k] = (x as Uint16Array)[s + k]!;
   else for (let k = 0; k < n; k++) o[d + k] = (x as Uint8Array)[s + k]!;
 }
+
+/** Every combination of one item from each list, in C order (one empty tuple for no lists). */
+export function* cartesian<T>(lists: T[][]): Generator<T[]> {
+  if (lists.some((l) => l.length === 0)) return;
+  const idx = lists.map(() => 0);
+  for (;;) {
+    yield idx.map((k, i) => lists[i]![k]!);
+    let a = lists.length - 1;
+    for (; a >= 0; a--) {
+      if (++idx[a]! < lists[a]!.length) break;
+      idx[a] = 0;
+    }
+    if (a < 0) return;
+  }
+}
+
+/** Per axis, the indices of the chunks (of shape `chunks`) that the region [start, start + count) touches. */
+export function chunkIndices(start: readonly number[], count: readonly number[], chunks: readonly number[]): number[][] {
+  return chunks.map((size, i) => {
+    const out: number[] = [];
+    for (let c = Math.floor(start[i]! / size); c * size < start[i]! + count[i]!; c++) out.push(c);
+    return out;
+  });
+}

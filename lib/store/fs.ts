@@ -5,6 +5,15 @@ import pLimit from "p-limit";
 import { ConvertError } from "../errors.js";
 import type { Store, StoreKey } from "./types.js";
 
+/** Read size of readPieces. */
+const PIECE = 1 << 20;
+
+/** An error that means "no such object". */
+function missing(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR";
+}
+
 /**
  * A store in a local directory. Writes go to a temporary name then rename, so a killed run never
  * leaves a half-written chunk or metadata document under its real name. Created directories are
@@ -34,13 +43,42 @@ export class FsStore implements Store {
     return this.limit(() => this.read(key));
   }
 
+  private async openIfExists(key: StoreKey) {
+    try {
+      return await open(this.file(key), "r");
+    } catch (e) {
+      if (missing(e)) return undefined;
+      throw e;
+    }
+  }
+
+  readPieces(key: StoreKey, take: (piece: Uint8Array) => Promise<unknown>): Promise<number | undefined> {
+    return this.limit(async () => {
+      const fh = await this.openIfExists(key);
+      if (!fh) return undefined;
+      try {
+        // One buffer for the whole object, reused piece after piece: no object-sized allocation,
+        // whose page faults cost as much as reading a 28 MB chunk from the page cache (measured).
+        const buf = new Uint8Array(PIECE);
+        let pos = 0;
+        for (;;) {
+          const { bytesRead } = await fh.read(buf, 0, PIECE, pos);
+          if (bytesRead === 0) return pos;
+          pos += bytesRead;
+          if ((await take(buf.subarray(0, bytesRead))) === false) return pos;
+        }
+      } finally {
+        await fh.close();
+      }
+    });
+  }
+
   private async read(key: StoreKey): Promise<Uint8Array | undefined> {
     try {
       const b = await readFile(this.file(key));
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return undefined;
+      if (missing(e)) return undefined;
       throw e;
     }
   }
@@ -50,14 +88,8 @@ export class FsStore implements Store {
   }
 
   private async readPart(key: StoreKey, offset: number, length: number): Promise<Uint8Array | undefined> {
-    let fh;
-    try {
-      fh = await open(this.file(key), "r");
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return undefined;
-      throw e;
-    }
+    const fh = await this.openIfExists(key);
+    if (!fh) return undefined;
     try {
       const out = new Uint8Array(length);
       const { bytesRead } = await fh.read(out, 0, length, offset);

@@ -147,6 +147,8 @@ export function withMetrics<S extends Store>(store: S, metrics: RequestMetrics):
         case "get":
         case "readRange":
           return (...a: unknown[]) => timed(prop, () => f(...a) as Promise<Uint8Array | undefined>, (b) => b?.byteLength ?? 0);
+        case "readPieces":
+          return (...a: unknown[]) => timed("get", () => f(...a) as Promise<number | undefined>, (n) => n ?? 0);
         case "set":
           return (key: StoreKey, value: Uint8Array) => timed("put", () => f(key, value) as Promise<void>, () => value.byteLength);
         case "setIfAbsent":

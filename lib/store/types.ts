@@ -22,4 +22,10 @@ export interface Store {
   /** Removes every key below the prefix. */
   deletePrefix(prefix?: StoreKey): Promise<void>;
   has(key: StoreKey): Promise<boolean>;
+  /**
+   * Optional: the object's bytes in order, in pieces handed to `take` (each a view that is reused once
+   * `take`'s promise settles; resolving false stops the reading), so large objects are never held
+   * whole. Resolves to the bytes read, or undefined when the key is missing.
+   */
+  readPieces?(key: StoreKey, take: (piece: Uint8Array) => Promise<unknown>): Promise<number | undefined>;
 }

@@ -7,6 +7,7 @@ import * as zlib from "node:zlib";
 import type { Transform } from "node:stream";
 import { ConvertError } from "../errors.js";
 import { oneShot, outputRoom } from "./zlib-oneshot.js";
+import { zstdAddon, type Scratch } from "./zstd-addon.js";
 
 /** "copy": keep the source's own compression where it maps onto Zarr codecs (else zstd). */
 export type CodecName = "zstd" | "gzip" | "blosc" | "none" | "copy";
@@ -21,7 +22,11 @@ export interface Compressor {
   v2Filters?(): Record<string, unknown>[];
   /** v3 bytes-to-bytes codec entries (itemSize for blosc's typesize); empty for none. */
   v3(itemSize: number): Record<string, unknown>[];
-  encode(bytes: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The encoded chunk; with `out`, possibly a view of its buffer, valid until the caller reuses it
+   * (the caller must not reuse `out` before it has written the result).
+   */
+  encode(bytes: Uint8Array, out?: Scratch): Promise<Uint8Array>;
   /** Chunks are the source's own compressed bytes, copied as they are (encode is for exceptions). */
   readonly raw?: boolean;
 }
@@ -31,10 +36,17 @@ interface NativeZstd {
   createZstdCompress: (o: object) => Transform;
   constants: Record<string, number>;
 }
-/** Node ≥ 22.15 ships libzstd in node:zlib, 2-3x the WASM codec; older Node uses numcodecs.js. */
+/** Node ≥ 22.15 ships libzstd in node:zlib, 2-3x the WASM codec. */
 export const hasNativeZstd = typeof (zlib as unknown as NativeZstd).zstdCompress === "function";
 
-async function zstdEncoder(level: number): Promise<(b: Uint8Array) => Promise<Uint8Array>> {
+/**
+ * Encoders in order of preference: node:zlib's libzstd (async, so a task's chunks encode in parallel
+ * on the libuv pool), else the zstd-napi addon (libzstd too, synchronous, into the caller's buffer),
+ * else numcodecs.js (WASM).
+ */
+async function zstdEncoder(level: number): Promise<(b: Uint8Array, out?: Scratch) => Promise<Uint8Array>> {
+  const addon = zstdAddon();
+  if (!hasNativeZstd && addon) return async (b, out) => addon.compress(b, level, out);
   if (hasNativeZstd) {
     const z = zlib as unknown as Required<NativeZstd>;
     const params = { [z.constants["ZSTD_c_compressionLevel"]!]: level, [z.constants["ZSTD_c_contentSizeFlag"]!]: 1 };
