@@ -184,7 +184,14 @@ export async function prepareJob(inputs: string[], opts: ConvertOptions): Promis
       if (v.unsupported) continue;
       // Copying compressed chunks keeps the source's chunking unless told otherwise.
       const keep = opts.codec === "copy" && v.sourceChunks ? Object.fromEntries(v.dims.map((d, i) => [d, v.sourceChunks![i]!])) : {};
-      chunks[v.path] = chooseChunks(v, { ...keep, ...opts.chunks }, unlimited);
+      // Fixed dimensions' coordinates (lat(lat), lon(lon)) keep the automatic rule — one chunk up to
+      // 8 MiB — whatever --chunks says for their dimension, as xarray writes them: every query reads
+      // them whole to find its indices, and on object storage each chunk is a request. Not along the
+      // dimension that grows: its chunks would then depend on the length, and an append could not
+      // equal converting everything at once.
+      const grows = (d: string) => unlimited.has(d) || d === collection.concatDim;
+      const fixedCoordinate = isDimensionCoordinate(v) && !grows(v.dims[0]!);
+      chunks[v.path] = chooseChunks(v, fixedCoordinate ? keep : { ...keep, ...opts.chunks }, unlimited);
     }
     const copy = opts.codec === "copy" ? copyPlan(collection, chunks) : undefined;
     const lengths = lazyLengths(collection);
@@ -424,4 +431,9 @@ export async function planConversion(inputs: string[], opts: ConvertOptions): Pr
   const prep = await prepareJob(inputs, opts);
   prep.collection.close();
   return { job: prep.job, plan: prep.plan, skipped: prep.skipped, notCopied: prep.notCopied ?? [] };
+}
+
+/** A 1-D variable named like its dimension (NetCDF's coordinate variable). */
+function isDimensionCoordinate(v: Variable): boolean {
+  return v.dims.length === 1 && v.path.replace(/^.*\//, "") === v.dims[0];
 }

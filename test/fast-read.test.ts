@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import * as zarr from "zarrita";
 import { convert } from "../lib/convert.js";
 import { FsStore } from "../lib/store/fs.js";
@@ -16,7 +16,10 @@ import { readStoreContents, strictJsonView } from "../lib/store/read.js";
 import { fastArray } from "../lib/zarr/fast-read.js";
 import "../lib/zarr/read-codecs.js";
 import { zstdAddon } from "../lib/zarr/zstd-addon.js";
+import { runQuery } from "../lib/bench/queries.js";
+import { openZarrDataset } from "../lib/bench/readers.js";
 import { CORPUS, CORPUS_MISSING, ROOT, tempDir } from "./helpers.js";
+import { BUCKET, startTestS3, type TestS3 } from "./s3-helpers.js";
 
 /** A small seeded generator (mulberry32), so a failing region can be replayed. */
 function rng(seed: number): () => number {
@@ -77,6 +80,19 @@ describe("fast Zarr reads equal zarrita's", { skip: CORPUS_MISSING }, () => {
       });
     }
   }
+
+  test("a store marked in progress gives no values: the query fails saying so", async () => {
+    const out = join(tmp.dir, "v2-zstd.zarr");
+    writeFileSync(join(out, ".convert-to-zarr-in-progress"), "{}");
+    try {
+      const ds = await openZarrDataset(out);
+      await assert.rejects(runQuery(ds, { kind: "point", variable: "u", lat: 0, lon: 0 }), /store is incomplete: a conversion is in progress or was interrupted/);
+      rmSync(join(out, ".zmetadata"));
+      await assert.rejects(openZarrDataset(out), /store is incomplete/, "without its metadata too, the marker is what it says");
+    } finally {
+      rmSync(join(out, ".convert-to-zarr-in-progress"));
+    }
+  });
 
   test("zstd through node:zlib when the addon is switched off (Node ≥ 22.15), or no fast reader at all", () => {
     const out = join(tmp.dir, "v2-zstd.zarr");
@@ -167,6 +183,44 @@ describe("fast Zarr reads: early stop", { skip: !zstdAddon() }, () => {
     } finally {
       tmp.cleanup();
     }
+  });
+});
+
+describe("fast Zarr reads on S3: a large chunk as parallel ranges, decoded as they arrive", { skip: !zstdAddon() }, () => {
+  let t: TestS3;
+  before(async () => {
+    t = await startTestS3();
+  });
+  after(async () => t?.stop());
+
+  test("the point, map and whole-array reads equal the data written; a missing chunk is the fill value", async () => {
+    // One 16 MiB (decoded) chunk of noisy floats, compressed to more than three 4 MiB ranges, and a
+    // second chunk never written.
+    const shape = [8, 1024, 1024], chunks = [4, 1024, 1024];
+    const r = rng(11);
+    const data = new Float32Array(4 * 1024 * 1024).map(() => r() * 100);
+    const frame = zstdAddon()!.compress(new Uint8Array(data.buffer), 3);
+    assert.ok(frame.byteLength > 12 << 20, `${frame.byteLength} bytes`);
+    const meta = { ...V2, shape, chunks, fill_value: "NaN" };
+    const attrs = { _ARRAY_DIMENSIONS: ["t", "y", "x"] };
+    const st = t.store(`s3://${BUCKET}/fast.zarr`);
+    const json = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
+    await st.set("/v/.zarray", json(meta));
+    await st.set("/v/.zattrs", json(attrs));
+    await st.set("/v/0.0.0", frame);
+    await st.set("/.zgroup", json({ zarr_format: 2 }));
+    await st.set("/.zmetadata", json({ zarr_consolidated_format: 1, metadata: { ".zgroup": { zarr_format: 2 }, "v/.zarray": meta, "v/.zattrs": attrs } }));
+    const ds = await openZarrDataset(`s3://${BUCKET}/fast.zarr`);
+    const v = await ds.array("/v");
+    const at = (ti: number, y: number, x: number) => data[ti * 1024 * 1024 + y * 1024 + x]!;
+    const point = (await v.read([0, 700, 300], [8, 1, 1])) as Float32Array;
+    assert.deepEqual([...point.subarray(0, 4)], [0, 1, 2, 3].map((ti) => at(ti, 700, 300)));
+    assert.ok([...point.subarray(4)].every(Number.isNaN), "the chunk never written reads as NaN");
+    const map = (await v.read([3, 0, 0], [1, 1024, 1024])) as Float32Array;
+    assert.ok(Buffer.from(map.buffer).equals(Buffer.from(data.buffer, 3 * 4 << 20, 4 << 20)));
+    const all = (await v.read([0, 0, 0], [4, 1024, 1024])) as Float32Array;
+    assert.ok(Buffer.from(all.buffer).equals(Buffer.from(data.buffer)));
+    ds.close();
   });
 });
 

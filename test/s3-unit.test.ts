@@ -141,6 +141,36 @@ describe("latency proxy", () => {
   });
 });
 
+describe("latency proxy: clients that go away", () => {
+  test("a request aborted during the first-byte wait leaves the proxy serving (Node 24 threw out of the handler)", async () => {
+    const body = Buffer.alloc(1 << 20, 3);
+    const upstream = createServer((_req, res) => res.end(body)).listen(0, "127.0.0.1");
+    await new Promise((ok) => upstream.once("listening", ok));
+    const proxy = await startProxy({
+      upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+      profile: { name: "t", firstByteMs: 80, jitterMs: 0, bytesPerSecond: 0, source: "test" },
+    });
+    const escaped: unknown[] = [];
+    const onEscape = (e: unknown) => escaped.push(e);
+    process.on("unhandledRejection", onEscape);
+    try {
+      for (const at of [10, 40]) {
+        const ac = new AbortController();
+        setTimeout(() => ac.abort(), at);
+        await assert.rejects(fetch(proxy.endpoint + "/x", { signal: ac.signal }), { name: "AbortError" });
+      }
+      await sleep(150); // past the wait of both
+      const res = await fetch(proxy.endpoint + "/x");
+      assert.ok(Buffer.from(await res.arrayBuffer()).equals(body));
+      assert.deepEqual(escaped, []);
+    } finally {
+      process.off("unhandledRejection", onEscape);
+      await proxy.stop();
+      upstream.close();
+    }
+  });
+});
+
 describe("s3-local", () => {
   test("the CLI's s3-local runs the endpoint; other commands find it with no AWS settings at all", async () => {
     const tmp = tempDir("s3local");

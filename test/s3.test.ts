@@ -112,6 +112,17 @@ describe("S3 store on the local endpoint", () => {
     same(await st.getInRanges("/even", 2 * MiB, MiB), even); // full parts up to the bound, then one empty read
     same(await st.getInRanges("/odd", 10, MiB), odd);
     assert.equal(await st.getInRanges("/none", 4 * MiB, MiB), undefined);
+    // The same ranges as pieces, in order, for a reader that decodes as they arrive; it may stop early.
+    for (const [bound, obj] of [[6 * MiB, odd], [2 * MiB, odd], [2 * MiB, even]] as const) {
+      const parts: Buffer[] = [];
+      const n = await st.readPiecesInRanges(obj === odd ? "/odd" : "/even", bound, async (p) => void parts.push(Buffer.from(p)), MiB);
+      assert.equal(n, obj.byteLength);
+      same(Buffer.concat(parts), obj);
+    }
+    let seen = 0;
+    await st.readPiecesInRanges("/odd", 6 * MiB, async (p) => ((seen += p.byteLength), false), MiB);
+    assert.ok(seen > 0 && seen <= MiB, `stopped after the first piece: ${seen} bytes`);
+    assert.equal(await st.readPiecesInRanges("/none", 4 * MiB, async () => true, MiB), undefined);
   });
 
   test("conditional writes: of two racing writers exactly one wins", async () => {

@@ -56,12 +56,16 @@ export interface QueryResult {
   shape: number[];
 }
 
-/** Reads a 1-D coordinate variable as numbers; undefined when the dimension has none. */
-async function coordinate(ds: QueryDataset, dim: string): Promise<{ values: number[]; attrs: Attrs } | undefined> {
+/**
+ * A 1-D coordinate variable: its attributes (from the metadata) and its values as numbers, read
+ * in the background; undefined when the dimension has none.
+ */
+async function coordinate(ds: QueryDataset, dim: string): Promise<{ values: Promise<number[]>; attrs: Attrs } | undefined> {
   if (!ds.variables().some((v) => v.path === `/${dim}` && v.dims.length === 1 && v.dims[0] === dim)) return undefined;
   const a = await ds.array(`/${dim}`);
-  const data = await a.read([0], [a.shape[0]!]);
-  return { values: Array.from(data as ArrayLike<number | bigint>, Number), attrs: a.attrs };
+  const values = a.read([0], [a.shape[0]!]).then((data) => Array.from(data as ArrayLike<number | bigint>, Number));
+  values.catch(() => {}); // awaited by whoever needs them; an axis that does not must not leave it unhandled
+  return { values, attrs: a.attrs };
 }
 
 export function defaultVariable(ds: QueryDataset): string {
@@ -74,6 +78,17 @@ export function defaultVariable(ds: QueryDataset): string {
 
 /** Turns coordinate values into an index region of the variable. */
 export async function resolveQuery(ds: QueryDataset, spec: QuerySpec): Promise<ResolvedQuery> {
+  const { query, rest } = await planQuery(ds, spec);
+  await rest;
+  return query;
+}
+
+/**
+ * The region, from the coordinates the selection needs; `rest` completes `coords` with the others
+ * (a point query's times, a map's latitudes and longitudes), read meanwhile — so on object storage
+ * the data's requests need not wait for coordinates that do not choose them.
+ */
+async function planQuery(ds: QueryDataset, spec: QuerySpec): Promise<{ query: ResolvedQuery; rest: Promise<unknown> }> {
   const path = spec.variable ? (spec.variable.startsWith("/") ? spec.variable : `/${spec.variable}`) : defaultVariable(ds);
   const array = await ds.array(path);
   const start = array.shape.map(() => 0), count = array.shape.slice();
@@ -82,10 +97,15 @@ export async function resolveQuery(ds: QueryDataset, spec: QuerySpec): Promise<R
   let time: ResolvedQuery["time"];
   // All coordinates at once: one round trip on object storage, not one per dimension.
   const coordinates = await Promise.all(array.dims.map((dim) => coordinate(ds, dim)));
+  const later: Promise<void>[] = [];
   for (const [axis, dim] of array.dims.entries()) {
     const c = coordinates[axis];
     const role = roleOf(dim, c?.attrs ?? {});
-    const values = c?.values ?? Array.from({ length: array.shape[axis]! }, (_, i) => i);
+    const length = array.shape[axis]!;
+    const valuesOf = async () => (c ? c.values : Array.from({ length }, (_, i) => i));
+    // A point takes every time step and a map every latitude and longitude: those need no values to choose.
+    const whole = (role === "time" && spec.kind === "point") || ((role === "lat" || role === "lon") && spec.kind === "map");
+    const values = whole ? [] : await valuesOf();
     const pick = (i: number, n: number) => {
       start[axis] = i;
       count[axis] = n;
@@ -105,8 +125,9 @@ export async function resolveQuery(ds: QueryDataset, spec: QuerySpec): Promise<R
         pick(i, n);
         parts.push(n ? `${dim} ${show(values[i]!)} to ${show(values[i + n - 1]!)}` : `no ${dim} in range`);
       } else {
-        pick(0, values.length);
-        parts.push(`${values.length} ${dim} steps`);
+        // Every step, chosen without the values: they are read alongside the data.
+        later.push(valuesOf().then((v) => void (coords[dim] = v)));
+        parts.push(`${length} ${dim} steps`);
       }
     } else if (role === "lat" || role === "lon") {
       const want = role === "lat" ? spec.lat : spec.lon;
@@ -122,19 +143,20 @@ export async function resolveQuery(ds: QueryDataset, spec: QuerySpec): Promise<R
         const [i, n] = rangeIndices(values, lo, hi);
         pick(i, n);
         parts.push(`${dim} ${lo}..${hi} (${n})`);
-      } else parts.push(`all ${values.length} ${dim}`);
+      } else parts.push(`all ${length} ${dim}`);
     } else if (spec.kind === "point" || spec.kind === "map") {
       // Another axis (a level, say): its first element, as xarray's isel(dim=0) would.
       if (spec.kind === "point" && array.dims.length > 3) pick(0, 1);
     }
   }
   if (count.some((n) => n === 0)) throw new ConvertError("Usage", `the ${spec.kind} query selects nothing (${parts.join(", ")})`, ds.label);
-  return { spec, array, start, count, coords, ...(time && { time }), describe: `${spec.kind} ${path.slice(1)}: ${parts.join(", ")}` };
+  const query = { spec, array, start, count, coords, ...(time && { time }), describe: `${spec.kind} ${path.slice(1)}: ${parts.join(", ")}` };
+  return { query, rest: Promise.all(later) };
 }
 
 export async function runQuery(ds: QueryDataset, spec: QuerySpec): Promise<QueryResult> {
-  const query = await resolveQuery(ds, spec);
-  const values = await query.array.read(query.start, query.count);
+  const { query, rest } = await planQuery(ds, spec);
+  const [values] = await Promise.all([query.array.read(query.start, query.count), rest]);
   return { query, values, shape: query.count };
 }
 

@@ -14,7 +14,7 @@ import { FsStore } from "../store/fs.js";
 import { storageMetrics, withMetrics } from "../store/metrics.js";
 import { openStore } from "../store/open.js";
 import { S3Store } from "../store/s3.js";
-import { readStoreContents, strictJsonView, type StoreContents } from "../store/read.js";
+import { readStoreContentsChecking, strictJsonView, type StoreContents } from "../store/read.js";
 import type { Store, StoreKey } from "../store/types.js";
 import { encodeJson } from "../zarr/json.js";
 import { fastArray } from "../zarr/fast-read.js";
@@ -80,14 +80,24 @@ function chunkGeometry(meta: Attrs, format: 2 | 3): { chunks: number[] | undefin
   return { chunks: chunks?.map(Number), itemSize };
 }
 
-/** Above this, a chunk on S3 is fetched as parallel 8 MiB ranges (S3Store.getInRanges). */
+/**
+ * Above this, a chunk on S3 is fetched as parallel byte ranges of RANGE bytes. 4 MiB, not S3's 8-16 MB
+ * throughput advice: a query waits for its slowest range, and at ~85 MB/s per connection a 4 MiB range
+ * lands ~50 ms sooner. Point query under the S3 profile, Node 20, 9 cold runs each: 8 MiB 706 ms,
+ * 4 MiB 673 ms, 2 MiB 774 ms (too many requests, most of them past a small chunk's end).
+ */
 const RANGED_CHUNK = 8 << 20;
+const RANGE = 4 << 20;
 
 /**
  * Serves the arrays' metadata documents from the consolidated metadata already read (no request
  * each), and fetches large chunks on S3 as parallel byte ranges, bounded by the chunk's decoded size.
  */
-function consolidatedView(store: Store, contents: StoreContents): { get(key: StoreKey): Promise<Uint8Array | undefined> } {
+function consolidatedView(store: Store, contents: StoreContents): {
+  get(key: StoreKey): Promise<Uint8Array | undefined>;
+  /** Chunks as pieces for the fast reader: S3 ranges as they arrive, local files 1 MiB at a time. */
+  pieces?(key: StoreKey, take: (piece: Uint8Array) => Promise<unknown>): Promise<number | undefined>;
+} {
   const bounds: [string, number][] = [];
   for (const [rel, node] of contents.nodes) {
     if (node.kind !== "array") continue;
@@ -109,23 +119,29 @@ function consolidatedView(store: Store, contents: StoreContents): { get(key: Sto
   }
   const strict = strictJsonView(store);
   return {
+    ...(store instanceof S3Store
+      ? { pieces: (key: StoreKey, take: (piece: Uint8Array) => Promise<unknown>) => {
+        const bound = ranged(key);
+        return bound ? store.readPiecesInRanges(key, bound, take, RANGE) : strict.get(key).then(async (b) => (b ? (await take(b), b.byteLength) : undefined));
+      } }
+      : store.readPieces && { pieces: store.readPieces.bind(store) }),
     async get(key: StoreKey) {
       const doc = docs.get(key);
       if (doc === undefined) {
         const bound = /\/(zarr\.json|\.zarray|\.zattrs|\.zgroup)$/.test(key) ? undefined : ranged(key);
-        return bound ? (store as S3Store).getInRanges(key, bound) : strict.get(key);
+        return bound ? (store as S3Store).getInRanges(key, bound, RANGE) : strict.get(key);
       }
       return new TextEncoder().encode(encodeJson(doc));
     },
   };
 }
 
-/** Opens a finished store (refusing an incomplete one) from its consolidated metadata. */
+/** Opens a store from its consolidated metadata; reads refuse an incomplete one (checked meanwhile). */
 export async function openZarrDataset(url: string): Promise<QueryDataset> {
   const raw = openStore(url);
   // Local stores are counted here (S3 stores count their own requests).
   const store = raw instanceof FsStore ? withMetrics(raw, storageMetrics) : raw;
-  const contents = await readStoreContents(store);
+  const { contents, complete } = await readStoreContentsChecking(store);
   const view = consolidatedView(store, contents);
   const root = zarr.root(view);
   const dimsOf = (node: { meta: Attrs; attrs: Attrs }): string[] =>
@@ -145,7 +161,7 @@ export async function openZarrDataset(url: string): Promise<QueryDataset> {
       delete attrs["_ARRAY_DIMENSIONS"];
       if (contents.format === 2 && node.meta["fill_value"] !== null && attrs["_FillValue"] === undefined) attrs["_FillValue"] = node.meta["fill_value"];
       // Our own reader for the layouts it knows (chunks decoded into one reused buffer), else zarrita.
-      const fast = fastArray((key) => view.get(key), `/${rel}`, node.meta, contents.format, store.readPieces?.bind(store));
+      const fast = fastArray((key) => view.get(key), `/${rel}`, node.meta, contents.format, view.pieces);
       const arr = contents.format === 2 ? await zarr.open.v2(root.resolve(rel), { kind: "array" }) : await zarr.open.v3(root.resolve(rel), { kind: "array" });
       return {
         path, dims: dimsOf(node), shape, itemSize: size, attrs,
@@ -155,10 +171,15 @@ export async function openZarrDataset(url: string): Promise<QueryDataset> {
           return out;
         }),
         read: async (start, count) => {
-          if (fast) return fast.read(start, count);
-          if (shape.length === 0) return (await zarr.get(arr)) as unknown as ArrayData;
-          const r = await zarr.get(arr, start.map((s, i) => zarr.slice(s, s + count[i]!)));
-          return r.data as unknown as ArrayData;
+          const read = async () => {
+            if (fast) return fast.read(start, count);
+            if (shape.length === 0) return (await zarr.get(arr)) as unknown as ArrayData;
+            const r = await zarr.get(arr, start.map((s, i) => zarr.slice(s, s + count[i]!)));
+            return r.data as unknown as ArrayData;
+          };
+          // No value leaves an incomplete store.
+          const [values] = await Promise.all([read(), complete]);
+          return values;
         },
       };
     },

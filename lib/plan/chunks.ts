@@ -8,7 +8,8 @@
  *     (so source chunks stay aligned), outermost axis first (usually time);
  *  4. clip to the array's shape.
  * Chunks of about 4-8 MiB avoid the per-object cost of tiny chunks on object storage without making
- * a point read decode much more than it needs.
+ * a point read decode much more than it needs. (convert.ts applies the rule to fixed dimensions'
+ * coordinate variables whatever --chunks says.)
  */
 import { ConvertError } from "../errors.js";
 import { itemSize, product, type Variable } from "../model.js";

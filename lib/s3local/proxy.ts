@@ -128,6 +128,12 @@ export async function startProxy(opts: {
     const preq = request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers, agent }, async (pres) => {
       const wait = delay + (fault === "slow" ? faults?.slowMs ?? 2000 : 0) - (Date.now() - t0);
       if (wait > 0) await sleep(wait);
+      // The client may have gone meanwhile (an aborted request, a closed connection pool): then there
+      // is no one to answer, and writing would throw out of this callback and end the proxy.
+      if (res.headersSent || res.destroyed) {
+        pres.destroy();
+        return;
+      }
       res.writeHead(pres.statusCode ?? 502, pres.headers);
       if (fault === "cut") {
         // Send about half the body, then drop the connection.

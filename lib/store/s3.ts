@@ -113,7 +113,7 @@ export class S3Store implements Store {
       } catch (e) {
         const attempts = (e as ServiceError)?.$metadata?.attempts;
         // Missing keys and ranges past the end are answers, not errors.
-        const r = { ms: performance.now() - t0, error: !isMissing(e) && status(e) !== 416, ...(attempts && { attempts }) };
+        const r = { ms: performance.now() - t0, error: !isMissing(e) && status(e) !== 416 && !isAborted(e), ...(attempts && { attempts }) };
         this.metrics.record(op, r);
         storageMetrics.record(op, r);
         throw e;
@@ -137,22 +137,32 @@ export class S3Store implements Store {
     return new ConvertError("Remote", `S3 ${op} failed${code ? ` with HTTP ${code}` : ""}: ${name === "Error" ? oneLine(e) : name}${attempts ? ` after ${attempts} attempts` : ""}`, where, { cause: e });
   }
 
-  /** A GET whose body is read in full; a body cut off mid-stream is requested again (bounded, with jitter). */
-  private async fetch(op: "get" | "readRange", key: string, range?: [number, number]): Promise<Uint8Array | undefined> {
+  /**
+   * A GET whose body is read in full, as the pieces it arrived in (no concatenation: a large range
+   * would be copied once more); a body cut off mid-stream is requested again (bounded, with jitter).
+   */
+  private async fetch(op: "get" | "readRange", key: string, range?: [number, number], signal?: AbortSignal): Promise<Pieces | undefined> {
     return pRetry(async () => {
       try {
         return await this.send(op, key, async (client, { s3 }) => {
-          const res = await client.send(new s3.GetObjectCommand({ Bucket: this.loc.bucket, Key: key, ...(range && { Range: `bytes=${range[0]}-${range[1]}` }) }));
-          const body = await res.Body!.transformToByteArray();
-          // A connection closed mid-body can end the stream without an error: never pass on a short body.
-          if (res.ContentLength !== undefined && body.byteLength !== res.ContentLength) {
-            throw new Error(`premature close: ${body.byteLength} of ${res.ContentLength} bytes`);
+          const cmd = new s3.GetObjectCommand({ Bucket: this.loc.bucket, Key: key, ...(range && { Range: `bytes=${range[0]}-${range[1]}` }) });
+          const res = await client.send(cmd, signal ? { abortSignal: signal } : {});
+          const pieces: Uint8Array[] = [];
+          let byteLength = 0;
+          for await (const c of res.Body as AsyncIterable<Uint8Array>) {
+            pieces.push(c);
+            byteLength += c.byteLength;
           }
-          return Object.assign(body, { $metadata: res.$metadata, contentRange: res.ContentRange });
+          // A connection closed mid-body can end the stream without an error: never pass on a short body.
+          if (res.ContentLength !== undefined && byteLength !== res.ContentLength) {
+            throw new Error(`premature close: ${byteLength} of ${res.ContentLength} bytes`);
+          }
+          return { pieces, byteLength, $metadata: res.$metadata, contentRange: res.ContentRange };
         }, (b) => b.byteLength);
       } catch (e) {
         if (isMissing(e)) return undefined;
-        if (status(e) === 416) return new Uint8Array(0); // range starts past the end
+        if (status(e) === 416) return { pieces: [], byteLength: 0 }; // range starts past the end
+        if (signal?.aborted) throw new AbortError(e as Error); // not wanted any more: no retry
         const cause = e instanceof ConvertError ? e.cause : e;
         if (!BODY_ERRORS.test(String((cause as Error)?.message ?? cause)) || status(e)) throw new AbortError(e as Error);
         throw e;
@@ -164,7 +174,7 @@ export class S3Store implements Store {
 
   async get(key: StoreKey): Promise<Uint8Array | undefined> {
     const body = await this.fetch("get", this.key(key));
-    return body && new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    return body && joinPieces([body]);
   }
 
   /**
@@ -174,39 +184,62 @@ export class S3Store implements Store {
    * past the end come back empty; should the object be larger, the rest follows range by range.
    */
   async getInRanges(key: StoreKey, maxBytes: number, part = PART_SIZE): Promise<Uint8Array | undefined> {
+    const got: Pieces[] = [];
+    const n = await this.readInRanges(key, maxBytes, async (p) => void got.push(p), part);
+    return n === undefined ? undefined : joinPieces(got);
+  }
+
+  /**
+   * The same ranges, handed to `take` in order as each arrives (and, within one, in the pieces it came
+   * in), while later ranges are still on the way — for a reader that decodes as it goes, without the
+   * whole object ever in one buffer. Resolves to the bytes read, or undefined when the key is missing.
+   */
+  async readPiecesInRanges(key: StoreKey, maxBytes: number, take: (piece: Uint8Array) => Promise<unknown>, part = PART_SIZE): Promise<number | undefined> {
+    return this.readInRanges(key, maxBytes, async (r) => {
+      for (const p of r.pieces) if ((await take(p)) === false) return false;
+      return true;
+    }, part);
+  }
+
+  private async readInRanges(key: StoreKey, maxBytes: number, take: (range: Pieces) => Promise<boolean | void>, part: number): Promise<number | undefined> {
     const n = Math.max(1, Math.ceil(maxBytes / part));
-    const parts = await Promise.all(Array.from({ length: n }, (_, i) => this.readRange(key, i * part, part)));
-    if (!parts[0]) return undefined;
-    const got: Uint8Array[] = [];
-    for (const p of parts) {
-      if (!p) break;
-      got.push(p);
-      if (p.byteLength < part) break;
+    // Ranges still on the way when the reader is done (it stopped early, or the object ended) are
+    // cancelled: left running they would compete with the caller's next requests.
+    const cancel = new AbortController();
+    const ranges = Array.from({ length: n }, (_, i) => this.readRangePieces(key, i * part, part, cancel.signal));
+    ranges.forEach((r) => r.catch(() => {})); // each is awaited below, or cancelled
+    let total = 0;
+    try {
+      for (let i = 0; ; i++) {
+        const r = await (ranges[i] ?? this.readRangePieces(key, i * part, part));
+        if (!r) {
+          if (i === 0) return undefined;
+          break;
+        }
+        total += r.byteLength;
+        if (r.byteLength > 0 && (await take(r)) === false) break;
+        // A short range is the object's end; past maxBytes (every range full), the rest one by one.
+        if (r.byteLength < part) break;
+      }
+    } finally {
+      cancel.abort();
     }
-    // Every range came back full: the object may go on past maxBytes.
-    while (got.length >= n && got[got.length - 1]!.byteLength === part) {
-      const next = await this.readRange(key, got.length * part, part);
-      if (!next || next.byteLength === 0) break;
-      got.push(next);
-    }
-    if (got.length === 1) return got[0];
-    const out = new Uint8Array(got.reduce((a, b) => a + b.byteLength, 0));
-    let at = 0;
-    for (const p of got) {
-      out.set(p, at);
-      at += p.byteLength;
-    }
-    return out;
+    return total;
   }
 
   async readRange(key: StoreKey, offset: number, length: number): Promise<Uint8Array | undefined> {
-    if (length <= 0) return (await this.head(key)) ? new Uint8Array(0) : undefined;
-    const body = await this.fetch("readRange", this.key(key), [offset, offset + length - 1]);
+    const r = await this.readRangePieces(key, offset, length);
+    return r && joinPieces([r]);
+  }
+
+  private async readRangePieces(key: StoreKey, offset: number, length: number, signal?: AbortSignal): Promise<Pieces | undefined> {
+    if (length <= 0) return (await this.head(key)) ? { pieces: [], byteLength: 0 } : undefined;
+    const body = await this.fetch("readRange", this.key(key), [offset, offset + length - 1], signal);
     if (!body) return undefined;
     // Emulators have answered a one-byte range with the whole object (s3rver): trust Content-Range, then length.
-    const cr = /^bytes (\d+)-/.exec((body as { contentRange?: string }).contentRange ?? "");
+    const cr = /^bytes (\d+)-/.exec(body.contentRange ?? "");
     const start = cr ? offset - Number(cr[1]) : body.byteLength > length ? offset : 0;
-    return new Uint8Array(body.buffer, body.byteOffset + start, Math.min(length, body.byteLength - start));
+    return slicePieces(body, start, Math.min(length, body.byteLength - start));
   }
 
   async head(key: StoreKey): Promise<{ size: number } | undefined> {
@@ -298,4 +331,43 @@ export class S3Store implements Store {
     }
     await flush();
   }
+}
+
+/** A body as the pieces it arrived in. */
+interface Pieces {
+  pieces: Uint8Array[];
+  byteLength: number;
+  $metadata?: unknown;
+  contentRange?: string | undefined;
+}
+
+/** One buffer: the single piece as it is, else a copy of all. */
+function joinPieces(list: readonly Pieces[]): Uint8Array {
+  const all = list.flatMap((p) => p.pieces);
+  if (all.length === 1) return all[0]!;
+  const out = new Uint8Array(all.reduce((a, b) => a + b.byteLength, 0));
+  let at = 0;
+  for (const p of all) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** Bytes [start, start + length) of a body, as views of its pieces. */
+function slicePieces(body: Pieces, start: number, length: number): Pieces {
+  if (start === 0 && length === body.byteLength) return body;
+  const pieces: Uint8Array[] = [];
+  let pos = 0;
+  for (const p of body.pieces) {
+    const from = Math.max(start, pos), to = Math.min(start + length, pos + p.byteLength);
+    if (to > from) pieces.push(p.subarray(from - pos, to - pos));
+    pos += p.byteLength;
+  }
+  return { pieces, byteLength: Math.max(0, length) };
+}
+
+/** A request the caller cancelled (AbortSignal), whichever layer reports it. */
+function isAborted(e: unknown): boolean {
+  return (e as Error)?.name === "AbortError";
 }
