@@ -115,15 +115,21 @@ describe("store wrappers", () => {
   });
 });
 
+/** The latency proxy (80 ms to first byte, no jitter) in front of a server answering every request with `body`. */
+async function proxyOver(body: Buffer, bytesPerSecond: number) {
+  const upstream = createServer((_req, res) => res.end(body)).listen(0, "127.0.0.1");
+  await new Promise((ok) => upstream.once("listening", ok));
+  const proxy = await startProxy({
+    upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+    profile: { name: "t", firstByteMs: 80, jitterMs: 0, bytesPerSecond, source: "test" },
+  });
+  return { proxy, upstream };
+}
+
 describe("latency proxy", () => {
   test("adds first-byte latency and caps bandwidth per connection; forwards bytes unchanged", async () => {
     const body = Buffer.alloc(1 << 20, 7);
-    const upstream = createServer((_req, res) => res.end(body)).listen(0, "127.0.0.1");
-    await new Promise((ok) => upstream.once("listening", ok));
-    const proxy = await startProxy({
-      upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
-      profile: { name: "t", firstByteMs: 80, jitterMs: 0, bytesPerSecond: 4e6, source: "test" },
-    });
+    const { proxy, upstream } = await proxyOver(body, 4e6);
     try {
       const t0 = performance.now();
       const res = await fetch(proxy.endpoint + "/x");
@@ -144,12 +150,7 @@ describe("latency proxy", () => {
 describe("latency proxy: clients that go away", () => {
   test("a request aborted during the first-byte wait leaves the proxy serving (Node 24 threw out of the handler)", async () => {
     const body = Buffer.alloc(1 << 20, 3);
-    const upstream = createServer((_req, res) => res.end(body)).listen(0, "127.0.0.1");
-    await new Promise((ok) => upstream.once("listening", ok));
-    const proxy = await startProxy({
-      upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
-      profile: { name: "t", firstByteMs: 80, jitterMs: 0, bytesPerSecond: 0, source: "test" },
-    });
+    const { proxy, upstream } = await proxyOver(body, 0);
     const escaped: unknown[] = [];
     const onEscape = (e: unknown) => escaped.push(e);
     process.on("unhandledRejection", onEscape);
