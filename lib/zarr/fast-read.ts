@@ -8,16 +8,16 @@
  * (35-40 ms against ~21 ms into a warm one, measured).
  *
  * The pieces come from the zstd-napi addon (synchronously, pooled buffers), else from node:zlib
- * (Node ≥ 22.15, on the libuv pool). Anything else (other codecs, filters,
- * big-endian types, sharding, fill values we cannot represent, no zstd decoder) gets no fast reader,
- * and zarrita reads it: it stays the general reader, and `verify` and the tests use it as the
- * independent check of what this one returns.
+ * (Node ≥ 22.15, on the libuv pool). Anything else (other codecs, filters, big-endian types,
+ * sharding, fill values we cannot represent, no zstd decoder) gets no fast reader, and zarrita reads
+ * it: it stays the general reader, and `verify` and the tests use it as the independent check of
+ * what this one returns.
  */
+import type { Transform } from "node:stream";
+import * as zlib from "node:zlib";
 import pLimit from "p-limit";
 import { ConvertError } from "../errors.js";
 import { allocate, itemSize, product, type ArrayData, type DType } from "../model.js";
-import * as zlib from "node:zlib";
-import type { Transform } from "node:stream";
 import { cartesian, chunkIndices, copyRegion, forEachRun, validateRegion } from "../source/region.js";
 import { hasNativeZstd } from "./codecs.js";
 import { zstdAddon } from "./zstd-addon.js";
