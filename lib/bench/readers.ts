@@ -160,7 +160,7 @@ export async function openZarrDataset(url: string): Promise<QueryDataset> {
       const attrs = { ...node.attrs };
       delete attrs["_ARRAY_DIMENSIONS"];
       if (contents.format === 2 && node.meta["fill_value"] !== null && attrs["_FillValue"] === undefined) attrs["_FillValue"] = node.meta["fill_value"];
-      // Our own reader for the layouts it knows (chunks decoded into one reused buffer), else zarrita.
+      // Our own reader for the layouts it knows (chunks streamed through 1 MiB pieces), else zarrita.
       const fast = fastArray((key) => view.get(key), `/${rel}`, node.meta, contents.format, view.pieces);
       const arr = contents.format === 2 ? await zarr.open.v2(root.resolve(rel), { kind: "array" }) : await zarr.open.v3(root.resolve(rel), { kind: "array" });
       return {
