@@ -8,7 +8,7 @@ import { remoteMode } from "./io/open.js";
 import { prefetchHeads } from "./io/remote.js";
 import { ConvertError } from "./errors.js";
 import {
-  allocate, getAttr, product, walkGroups, walkVariables, type ArrayData, type Dataset, type Variable,
+  allocate, getAttr, isDimensionCoordinate, product, walkGroups, walkVariables, type ArrayData, type Dataset, type Variable,
 } from "./model.js";
 import { openSource, openSourceSync } from "./source/open.js";
 import type { SourceAxis } from "./plan/types.js";
@@ -122,7 +122,7 @@ function compareStructure(first: SourceFile, other: SourceFile, dim: string): vo
         if (fmtAttr(a?.value) !== fmtAttr(b?.value)) fail(`variable ${va.path} attribute ${name} is ${fmtAttr(b?.value) ?? "absent"}, expected ${fmtAttr(a?.value) ?? "absent"}`);
       }
       // Coordinates along other dimensions must be identical, or the files describe different grids.
-      if (!va.dims.includes(dim) && va.dims.length === 1 && va.dims[0] === va.name && !va.unsupported) {
+      if (!va.dims.includes(dim) && isDimensionCoordinate(va) && !va.unsupported) {
         const x = first.read(va.path, [0], va.shape), y = other.read(vb.path, [0], vb.shape);
         if (!sameValues(x, y)) fail(`coordinate ${va.path} has different values`);
       }
@@ -223,7 +223,7 @@ function merge(files: SourceFile[], requested: string | undefined, trusted?: { l
 
 /** Orders files by the first value of the concat coordinate, refusing overlaps and non-monotonic values. */
 function orderByCoordinate(files: SourceFile[], dim: string): SourceFile[] {
-  const coord = (f: SourceFile) => f.dataset.root.variables.find((v) => v.name === dim && v.dims.length === 1 && v.dims[0] === dim);
+  const coord = (f: SourceFile) => f.dataset.root.variables.find((v) => v.name === dim && isDimensionCoordinate(v));
   if (!coord(files[0]!)) return files;
   const ranges = files.map((f) => {
     const v = coord(f)!;

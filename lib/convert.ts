@@ -14,7 +14,7 @@ import { assertRunsOnEcs } from "./exec/ecs/executor.js";
 import { buildEncodings, copyPlan, jobId, JOB_KEY, lazyLengths, primed, primeJob, STATE_PREFIX } from "./exec/job.js";
 import type { TaskOutcome } from "./exec/task.js";
 import { acquireLock, readLock, releaseLock } from "./store/lock.js";
-import { itemSize, walkGroups, walkVariables, type Variable } from "./model.js";
+import { isDimensionCoordinate, itemSize, walkGroups, walkVariables, type Variable } from "./model.js";
 import { chooseChunks, type ChunkSpec } from "./plan/chunks.js";
 import { planJob } from "./plan/planner.js";
 import type { ArrayInput, JobSpec, Plan, TaskSpec } from "./plan/types.js";
@@ -431,9 +431,4 @@ export async function planConversion(inputs: string[], opts: ConvertOptions): Pr
   const prep = await prepareJob(inputs, opts);
   prep.collection.close();
   return { job: prep.job, plan: prep.plan, skipped: prep.skipped, notCopied: prep.notCopied ?? [] };
-}
-
-/** A 1-D variable named like its dimension (NetCDF's coordinate variable). */
-function isDimensionCoordinate(v: Variable): boolean {
-  return v.dims.length === 1 && v.path.replace(/^.*\//, "") === v.dims[0];
 }

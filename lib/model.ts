@@ -87,6 +87,11 @@ export function* walkVariables(g: Group): Generator<Variable> {
   for (const grp of walkGroups(g)) yield* grp.variables;
 }
 
+/** A 1-D variable named like its dimension: NetCDF's coordinate variable (time(time), lat(lat)). */
+export function isDimensionCoordinate(v: Pick<Variable, "name" | "dims">): boolean {
+  return v.dims.length === 1 && v.dims[0] === v.name;
+}
+
 export function findVariable(ds: Dataset, path: string): Variable | undefined {
   for (const v of walkVariables(ds.root)) if (v.path === path) return v;
   return undefined;

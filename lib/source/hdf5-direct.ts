@@ -12,7 +12,7 @@
 import * as zlib from "node:zlib";
 import { allocate, itemSize, product, type ArrayData, type Variable } from "../model.js";
 import type { ChunkIndex } from "./hdf5-chunks.js";
-import { copyOut } from "./region.js";
+import { cartesian, chunkIndices, copyOut } from "./region.js";
 import { outputRoom } from "../zarr/zlib-oneshot.js";
 
 const DEFLATE = 1;
@@ -86,11 +86,8 @@ export function readDirect(file: ChunkSource, v: Variable, shape: readonly numbe
   const size = itemSize(v.dtype);
   const chunkBytes = product(chunk) * size;
   const out = allocate(v.dtype, product(count));
-  const first = start.map((s, i) => Math.floor(s / chunk[i]!));
-  const last = start.map((s, i) => Math.floor((s + count[i]! - 1) / chunk[i]!));
-  const coords = first.slice();
   let decoded = 0;
-  for (;;) {
+  for (const coords of cartesian(chunkIndices(start, count, chunk))) {
     const where = index.get(coords.join(","));
     if (!where || where.filterMask !== 0) return undefined;
     let bytes = file.readRaw(where.offset, where.size);
@@ -115,15 +112,7 @@ export function readDirect(file: ChunkSource, v: Variable, shape: readonly numbe
     const lo = origin.map((o, i) => Math.max(o, start[i]!));
     const hi = origin.map((o, i) => Math.min(o + chunk[i]!, start[i]! + count[i]!, shape[i]!));
     copyOut(out, count, lo.map((l, i) => l - start[i]!), values, chunk, lo.map((l, i) => l - origin[i]!), hi.map((h, i) => h - lo[i]!));
-    // Next chunk, last axis fastest.
-    let a = coords.length - 1;
-    for (; a >= 0; a--) {
-      if (++coords[a]! <= last[a]!) break;
-      coords[a] = first[a]!;
-    }
-    if (a < 0) {
-      decodedChunks += decoded;
-      return out;
-    }
   }
+  decodedChunks += decoded;
+  return out;
 }

@@ -13,7 +13,7 @@ import { claimKey, claimsPrefix, ENV, manifestKey, statusKey, statusPrefix, task
 import { setRemoteMode } from "../io/open.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/types.js";
-import { jsonBytes } from "../zarr/json.js";
+import { fromJsonBytes, jsonBytes } from "../zarr/json.js";
 import { oneLine } from "../errors.js";
 import handle from "./main.js";
 import type { WorkerResult } from "../exec/types.js";
@@ -72,7 +72,7 @@ async function main(): Promise<number> {
     log("worker-error", { worker, message: `no manifest for run ${runId} in ${storeUrl}` });
     return 2;
   }
-  const manifest = JSON.parse(new TextDecoder().decode(raw)) as Manifest;
+  const manifest = fromJsonBytes<Manifest>(raw);
   setRemoteMode(manifest.remoteMode);
   log("worker-start", { worker, runId, tasks: manifest.tasks.length });
 

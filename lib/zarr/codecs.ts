@@ -4,9 +4,8 @@
  * read-back stays with zarrita, an independent implementation.
  */
 import * as zlib from "node:zlib";
-import type { Transform } from "node:stream";
 import { ConvertError } from "../errors.js";
-import { oneShot, outputRoom } from "./zlib-oneshot.js";
+import { hasNativeZstd, nodeZstd, oneShot, outputRoom } from "./zlib-oneshot.js";
 import { zstdAddon, type Scratch } from "./zstd-addon.js";
 
 /** "copy": keep the source's own compression where it maps onto Zarr codecs (else zstd). */
@@ -31,13 +30,7 @@ export interface Compressor {
   readonly raw?: boolean;
 }
 
-interface NativeZstd {
-  zstdCompress?: unknown;
-  createZstdCompress: (o: object) => Transform;
-  constants: Record<string, number>;
-}
-/** Node ≥ 22.15 ships libzstd in node:zlib, 2-3x the WASM codec. */
-export const hasNativeZstd = typeof (zlib as unknown as NativeZstd).zstdCompress === "function";
+export { hasNativeZstd };
 
 /**
  * Encoders in order of preference: node:zlib's libzstd (async, so a task's chunks encode in parallel
@@ -48,10 +41,10 @@ async function zstdEncoder(level: number): Promise<(b: Uint8Array, out?: Scratch
   const addon = zstdAddon();
   if (!hasNativeZstd && addon) return async (b, out) => addon.compress(b, level, out);
   if (hasNativeZstd) {
-    const z = zlib as unknown as Required<NativeZstd>;
-    const params = { [z.constants["ZSTD_c_compressionLevel"]!]: level, [z.constants["ZSTD_c_contentSizeFlag"]!]: 1 };
+    const c = nodeZstd.constants;
+    const params = { [c["ZSTD_c_compressionLevel"]!]: level, [c["ZSTD_c_contentSizeFlag"]!]: 1 };
     // pledgedSrcSize puts the content size in the frame header; numcodecs < 0.13 cannot decode without it.
-    return (b) => oneShot(z.createZstdCompress({ params, pledgedSrcSize: b.byteLength, chunkSize: outputRoom(b.byteLength) }), b);
+    return (b) => oneShot(nodeZstd.createZstdCompress({ params, pledgedSrcSize: b.byteLength, chunkSize: outputRoom(b.byteLength) }), b);
   }
   const Zstd = (await import("numcodecs/zstd")).default;
   const codec = Zstd.fromConfig({ level, id: "zstd" });

@@ -13,13 +13,11 @@
  * it: it stays the general reader, and `verify` and the tests use it as the independent check of
  * what this one returns.
  */
-import type { Transform } from "node:stream";
-import * as zlib from "node:zlib";
 import pLimit from "p-limit";
 import { ConvertError } from "../errors.js";
 import { allocate, itemSize, product, type ArrayData, type DType } from "../model.js";
 import { cartesian, chunkIndices, copyRegion, forEachRun, validateRegion } from "../source/region.js";
-import { hasNativeZstd } from "./codecs.js";
+import { hasNativeZstd, nodeZstd } from "./zlib-oneshot.js";
 import { zstdAddon } from "./zstd-addon.js";
 
 export interface FastArray {
@@ -145,10 +143,6 @@ interface Session {
 }
 type Decoder = (take: (piece: Uint8Array) => boolean) => Session;
 
-interface NativeZstdDecompress {
-  createZstdDecompress: (o: object) => Transform;
-}
-
 /** Bytes as they are (uncompressed chunks). */
 const identity: Decoder = (take) => {
   let more = true;
@@ -156,8 +150,8 @@ const identity: Decoder = (take) => {
 };
 
 /** node:zlib's zstd on the libuv pool: the chunks of one read decode in parallel. */
-function nodeZstd(take: (piece: Uint8Array) => boolean): Session {
-  const s = (zlib as unknown as NativeZstdDecompress).createZstdDecompress({ chunkSize: PIECE });
+function nodeZstdSession(take: (piece: Uint8Array) => boolean): Session {
+  const s = nodeZstd.createZstdDecompress({ chunkSize: PIECE });
   let stopped = false;
   const ended = new Promise<void>((resolve, reject) => {
     s.on("data", (b: Buffer) => {
@@ -194,7 +188,7 @@ function zstdDecoder(): Decoder | undefined {
       return { feed: async (src) => d.feed(src), finish: async () => d.finish() };
     };
   }
-  return hasNativeZstd ? nodeZstd : undefined;
+  return hasNativeZstd ? nodeZstdSession : undefined;
 }
 
 /**

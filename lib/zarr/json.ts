@@ -33,6 +33,11 @@ export function jsonBytes(value: unknown, nonFinite: NonFiniteStyle = "string"):
   return new TextEncoder().encode(encodeJson(value, nonFinite));
 }
 
+/** Our own bookkeeping documents (run manifests, claims, statuses) back from their bytes: plain JSON. */
+export function fromJsonBytes<T>(bytes: Uint8Array): T {
+  return JSON.parse(new TextDecoder().decode(bytes)) as T;
+}
+
 /**
  * Parses Zarr metadata the way zarr-python does: bare NaN/Infinity accepted (read as numbers) and
  * integers beyond 2^53 kept exact as bigint. With `keepFloats`, integral numbers written as floats

@@ -6,11 +6,8 @@
  * else zarrita's default (numcodecs.js WASM).
  * Registered once, on import, for every reader in the process (verify, bench, append).
  */
-import * as zlib from "node:zlib";
-import type { Transform } from "node:stream";
 import * as zarr from "zarrita";
-import { hasNativeZstd } from "./codecs.js";
-import { oneShot, outputRoom } from "./zlib-oneshot.js";
+import { hasNativeZstd, nodeZstd, oneShot, outputRoom } from "./zlib-oneshot.js";
 import { zstdAddon } from "./zstd-addon.js";
 
 /** The frame's declared content size (bytes 4.. of a zstd frame header), if it has one. */
@@ -31,10 +28,6 @@ export function zstdContentSize(b: Uint8Array): number | undefined {
   }
 }
 
-interface NativeZstdDecompress {
-  createZstdDecompress: (o: object) => Transform;
-}
-
 /** zarrita's registry entry for a bytes-to-bytes codec that only decodes (encoding is lib/zarr/codecs.ts). */
 function decodeOnly(decode: (bytes: Uint8Array) => Promise<Uint8Array>) {
   class DecodeOnlyZstd {
@@ -52,11 +45,12 @@ function decodeOnly(decode: (bytes: Uint8Array) => Promise<Uint8Array>) {
   return async () => DecodeOnlyZstd as never;
 }
 
-const addon = zstdAddon();
+// The addon only where node:zlib has no zstd (loading it would be start-up work for nothing).
+const addon = hasNativeZstd ? undefined : zstdAddon();
 const decodeZstd = hasNativeZstd
   ? (bytes: Uint8Array) => {
     const n = zstdContentSize(bytes);
-    return oneShot((zlib as unknown as NativeZstdDecompress).createZstdDecompress(n !== undefined ? { chunkSize: outputRoom(n) } : {}), bytes);
+    return oneShot(nodeZstd.createZstdDecompress(n !== undefined ? { chunkSize: outputRoom(n) } : {}), bytes);
   }
   : addon
     ? async (bytes: Uint8Array) => addon.decompress(bytes) ?? (await numcodecsZstd()).decode(bytes)

@@ -19,7 +19,7 @@ import type { JobSpec, TaskSpec } from "../../plan/types.js";
 import { openStore } from "../../store/open.js";
 import { isS3Url } from "../../store/s3-url.js";
 import type { Store, StoreKey } from "../../store/types.js";
-import { jsonBytes } from "../../zarr/json.js";
+import { fromJsonBytes, jsonBytes } from "../../zarr/json.js";
 import { describeTask } from "../dispatch.js";
 import type { TaskOutcome } from "../task.js";
 import type { ExecOptions, Executor } from "../types.js";
@@ -42,8 +42,6 @@ interface WorkerState {
   startedAt?: Date;
   stopRequested?: boolean;
 }
-
-const decode = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T;
 
 /** Where a worker's output is on CloudWatch (the stack's awslogs driver: prefix "worker", container "worker"). */
 const logHint = (s: EcsSettings, arn: string) => (s.logGroup ? `; its log: ${s.logGroup}, stream worker/${s.containerName}/${shortArn(arn)}` : "");
@@ -273,7 +271,7 @@ class RunMonitor {
     const records = await Promise.all(fresh.map(async (id) => [id, await this.store.get(statusKey(this.runId, id))] as const));
     for (const [id, bytes] of records) {
       if (!bytes) continue;
-      const r = decode<StatusRecord>(bytes);
+      const r = fromJsonBytes<StatusRecord>(bytes);
       if (!r.ok) {
         const task = this.byId.get(id)!;
         throw new ConvertError((r.error.tag as ConvertError["_tag"]) ?? "Unreadable", `${describeTask(task)} failed on worker ${shortArn(r.worker)}: ${r.error.message}`, r.error.path);
@@ -300,7 +298,7 @@ class RunMonitor {
       if (owner === undefined) {
         const bytes = await this.store.get(key);
         if (!bytes) continue;
-        owner = decode<Claim>(bytes).worker;
+        owner = fromJsonBytes<Claim>(bytes).worker;
         this.claimOwner.set(id, owner);
       }
       if (owner === worker && !(await this.store.has(statusKey(this.runId, id)))) out.push(id);
