@@ -3,11 +3,12 @@
 # idempotent and quick on a machine that has them. Independent readers for the cross-checks:
 # xarray + zarr-python 2 + netCDF4-python + h5py, dask (xarray.open_zarr uses it), nccopy/ncgen; and for
 # the notebook: Jupyter (nbclient/nbconvert to run it headless, the classic notebook to open it) and
-# Chromium (the rendered-report check).
+# Chromium (the rendered-report check); g++ and make for the zstd addon (tools/build-native.sh).
 set -euo pipefail
 
 PACKAGES=(python3-xarray python3-zarr python3-netcdf4 python3-h5py python3-dask netcdf-bin time
-  python3-nbclient python3-nbconvert python3-nbformat python3-jupyter-client python3-ipykernel jupyter-notebook chromium)
+  python3-nbclient python3-nbconvert python3-nbformat python3-jupyter-client python3-ipykernel jupyter-notebook chromium
+  g++ make)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
