@@ -27,7 +27,7 @@ const { values: a } = parseArgs({
   options: {
     half: { type: "boolean", default: false }, days: { type: "string", default: "59" }, repeats: { type: "string", default: "3" },
     "max-mem": { type: "string", default: "1GiB" }, workers: { type: "string", default: "2" }, node: { type: "string" },
-    executor: { type: "string", default: "threads" },
+    executor: { type: "string", default: "threads" }, "no-shuffle": { type: "boolean", default: false },
   },
 });
 const days = Number(a.days), repeats = Number(a.repeats);
@@ -55,7 +55,9 @@ const files = readdirSync(archive).filter((f) => f.endsWith(".nc")).sort().map((
 const chunks = [1080, 90, 90];
 const ours = join(work, "ours.zarr"), peer = join(work, "xarray.zarr");
 const nodeVersion = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
-console.log(`case 1: ${files.length} files → (${chunks.join(", ")}) zstd-3; ours: ${nodeVersion}, --executor ${a.executor} --workers ${a.workers} --max-mem ${a["max-mem"]}; peer: xarray + dask, 2 threads`);
+// Both sides byte-shuffle before zstd (our v2 default) unless --no-shuffle: the same job either way.
+const shuffle = !a["no-shuffle"];
+console.log(`case 1: ${files.length} files → (${chunks.join(", ")}) ${shuffle ? "shuffle + " : ""}zstd-3; ours: ${nodeVersion}, --executor ${a.executor} --workers ${a.workers} --max-mem ${a["max-mem"]}; peer: xarray + dask, 2 threads`);
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
 
 const plan = JSON.parse(spawnSync(node, [join(ROOT, "bin/convert-to-zarr"), "plan", ...files, "-o", ours, "--chunks", `time=${chunks[0]},lat=${chunks[1]},lon=${chunks[2]}`, "--max-mem", a["max-mem"]!, "--workers", a.workers!, "--zarr-format", "2", "--json"], { encoding: "utf8" }).stdout) as { estimates: { peakTaskBytes: number; readAmplification: number; tasks: number } };
@@ -63,16 +65,16 @@ const runs: { ours: { seconds: number; rssKiB: number }[]; peer: { seconds: numb
 for (let r = 0; r < repeats; r++) {
   rmSync(ours, { recursive: true, force: true });
   const o = sh(node, [join(ROOT, "bin/convert-to-zarr"), "convert", ...files, "-o", ours, "--chunks", `time=${chunks[0]},lat=${chunks[1]},lon=${chunks[2]}`,
-    "--codec", "zstd", "--level", "3", "--zarr-format", "2", "--executor", a.executor!, "--workers", a.workers!, "--max-mem", a["max-mem"]!, "-q"]);
+    "--codec", "zstd", "--level", "3", shuffle ? "--shuffle" : "--no-shuffle", "--zarr-format", "2", "--executor", a.executor!, "--workers", a.workers!, "--max-mem", a["max-mem"]!, "-q"]);
   rmSync(peer, { recursive: true, force: true });
-  const p = sh(PY, [join(ROOT, "bench/peers/xarray_convert.py"), peer, chunks.join(","), "3", ...files]);
+  const p = sh(PY, [join(ROOT, "bench/peers/xarray_convert.py"), peer, chunks.join(","), "3", shuffle ? "1" : "0", ...files]);
   runs.ours.push(o);
   runs.peer.push(p);
   console.log(`  run ${r + 1}: ours ${o.seconds.toFixed(2)} s, ${mb(o.rssKiB)} | xarray+dask ${p.seconds.toFixed(2)} s, ${mb(p.rssKiB)}`);
 }
 const v = spawnSync(node, [join(ROOT, "bin/convert-to-zarr"), "verify", ...files, ours], { encoding: "utf8" });
 if (v.status !== 0) throw new Error(`our store does not verify: ${v.stderr}`);
-const cmp = spawnSync(PY, ["-c", `import zarr, numpy as np, sys; a = zarr.open(sys.argv[1], 'r')['T2M']; b = zarr.open(sys.argv[2], 'r')['T2M']; print(a.shape == b.shape and a.chunks == b.chunks and np.array_equal(a[:, 90, 150], b[:, 90, 150]) and np.array_equal(a[-1], b[-1]))`, ours, peer], { encoding: "utf8" });
+const cmp = spawnSync(PY, ["-c", `import zarr, numpy as np, sys; a = zarr.open(sys.argv[1], 'r')['T2M']; b = zarr.open(sys.argv[2], 'r')['T2M']; print(a.shape == b.shape and a.chunks == b.chunks and a.filters == b.filters and np.array_equal(a[:, 90, 150], b[:, 90, 150]) and np.array_equal(a[-1], b[-1]))`, ours, peer], { encoding: "utf8" });
 if (cmp.status !== 0) throw new Error(`comparing with xarray's store failed: ${cmp.stderr.split("\n").slice(-3).join(" ")}`);
 const oT = median(runs.ours.map((x) => x.seconds)), pT = median(runs.peer.map((x) => x.seconds));
 const oM = median(runs.ours.map((x) => x.rssKiB)), pM = median(runs.peer.map((x) => x.rssKiB));

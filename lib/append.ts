@@ -58,6 +58,7 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
     if (withDim.length === 0) mismatch(`no array in the store has the dimension ${dim}`);
     const oldLength = withDim[0]!.shape[withDim[0]!.dims.indexOf(dim)]!;
     const { codec, level } = codecOfMetadata(format, withDim[0]!.doc);
+    const shuffled = new Map(arrays.map((a) => [`/${a.rel}`, codecOfMetadata(format, a.doc).shuffle]));
 
     const chunks: Record<string, number[]> = {};
     for (const a of arrays) {
@@ -85,7 +86,7 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
     // The store's own encoding must come out of the new files too (dtype, fill value, codec).
     const spec: Omit<JobSpec, "id"> = {
       inputs: collection.files.map((f) => f.path), concatDim: dim, store: normalizeLocation(opts.out), zarrFormat: format,
-      codec, level, chunks, skipUnsupported: false, append: { concatDim: dim, oldLength },
+      codec, level, shuffle: [...shuffled.values()].some(Boolean), chunks, skipUnsupported: false, append: { concatDim: dim, oldLength },
     };
     const job: JobSpec = { id: jobId({ ...spec, store: "" }), ...spec };
     const encodings = await buildEncodings(collection, job);
@@ -94,6 +95,11 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
       const dtype = format === 2 ? a.doc["dtype"] : a.doc["data_type"];
       const expected = format === 2 ? Object.entries(V2_DTYPES).find(([, v2]) => v2 === dtype)?.[0] : dtype;
       if (expected !== e.dtype) mismatch(`variable ${e.variable.path} has dtype ${e.dtype}, the store ${String(expected ?? dtype)}`);
+      // The job shuffles if any array is shuffled; a store that shuffles some of its arrays only is not ours.
+      const stored = shuffled.get(e.variable.path)!;
+      if (stored !== (e.compressor.shuffle !== undefined)) {
+        mismatch(`variable ${e.variable.path} is stored ${stored ? "with byte shuffle; this append would not shuffle it" : "without byte shuffle; this append would shuffle it"}`);
+      }
       const storedFill = format === 2 ? a.doc["fill_value"] : a.attrs["_FillValue"];
       const newFill = format === 2 ? (e.fill === null ? null : e.fill) : e.attrs["_FillValue"];
       const fillText = (x: unknown) => (typeof x === "number" && Number.isNaN(x) ? "NaN" : encodeJson(x ?? null));

@@ -11,7 +11,7 @@ import { createExecutor } from "./exec/registry.js";
 import type { ExecEvent, ExecutorName } from "./exec/types.js";
 import type { EcsSettings } from "./exec/ecs/config.js";
 import { assertRunsOnEcs } from "./exec/ecs/executor.js";
-import { buildEncodings, copyPlan, jobId, JOB_KEY, lazyLengths, primed, primeJob, STATE_PREFIX } from "./exec/job.js";
+import { buildEncodings, copyPlan, jobId, JOB_KEY, lazyLengths, primed, primeJob, shuffles, STATE_PREFIX } from "./exec/job.js";
 import type { TaskOutcome } from "./exec/task.js";
 import { acquireLock, readLock, releaseLock } from "./store/lock.js";
 import { isDimensionCoordinate, itemSize, walkGroups, walkVariables, type Variable } from "./model.js";
@@ -38,6 +38,11 @@ export interface ConvertOptions {
   zarrFormat?: ZarrFormat;
   codec?: CodecName;
   level?: number;
+  /**
+   * Byte-shuffle numbers wider than one byte before compressing (numcodecs' shuffle filter). Default:
+   * on for Zarr v2, where numcodecs' shuffle is standard; off for v3, where it is no spec codec.
+   */
+  shuffle?: boolean;
   /** Target chunk sizes by dimension name; others chosen automatically. */
   chunks?: ChunkSpec;
   /** Variables to convert (names or paths); their coordinate variables come along. */
@@ -98,6 +103,8 @@ export interface ConvertSummary {
   store: string;
   zarrFormat: ZarrFormat;
   codec: CodecName;
+  /** Numbers were byte-shuffled before the codec (not said of "copy", whose arrays keep the source's filters). */
+  shuffle: boolean;
   inputs: string[];
   concatDim: string | null;
   mode: "create" | "resume" | "append" | "complete";
@@ -197,7 +204,8 @@ export async function prepareJob(inputs: string[], opts: ConvertOptions): Promis
     const lengths = lazyLengths(collection);
     const spec: Omit<JobSpec, "id"> = {
       inputs: collection.files.map((f) => f.path), ...(lengths && { lengths }), concatDim: collection.concatDim ?? null, store: normalizeLocation(opts.out),
-      zarrFormat: format, codec: opts.codec ?? "zstd", level: opts.level ?? null, chunks, skipUnsupported: !!opts.skipUnsupported,
+      zarrFormat: format, codec: opts.codec ?? "zstd", level: opts.level ?? null,
+      shuffle: opts.shuffle ?? format === 2, chunks, skipUnsupported: !!opts.skipUnsupported,
       ...(copy && { copy: copy.copy }),
     };
     const job: JobSpec = { id: jobId({ ...spec, store: "" }), ...spec };
@@ -343,7 +351,8 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
         a.bytesWritten += o.bytesWritten;
       }
       return {
-        store: opts.out, zarrFormat: prep.job.zarrFormat, codec: prep.job.codec, inputs: prep.job.inputs, concatDim: prep.job.concatDim,
+        store: opts.out, zarrFormat: prep.job.zarrFormat, codec: prep.job.codec,
+        shuffle: shuffles(prep.job) && prep.job.codec !== "copy", inputs: prep.job.inputs, concatDim: prep.job.concatDim,
         mode, arrays: [...byArray.values()], skipped: prep.skipped, tasks: state.tasks.length, tasksSkipped,
         executor: executorName, workers, readAmplification: prep.plan.estimates.readAmplification,
         bytesRead: outcomes.reduce((s, o) => s + o.bytesRead, 0), bytesWritten: outcomes.reduce((s, o) => s + o.bytesWritten, 0),

@@ -1,6 +1,6 @@
 /**
  * The fast Zarr reader (lib/zarr/fast-read.ts) against zarrita on the same stores — v2 and v3, zstd
- * and uncompressed, edge chunks, chunks never written — plus what it must refuse, its early stop,
+ * with and without byte shuffle and uncompressed, edge chunks, chunks never written — plus what it must refuse, its early stop,
  * and the zstd-napi addon's streaming decoder it rests on.
  */
 import assert from "node:assert/strict";
@@ -14,6 +14,7 @@ import { FsStore } from "../lib/store/fs.js";
 import { RequestMetrics, withMetrics } from "../lib/store/metrics.js";
 import { readStoreContents, strictJsonView } from "../lib/store/read.js";
 import { fastArray } from "../lib/zarr/fast-read.js";
+import { shuffle } from "../lib/zarr/shuffle.js";
 import "../lib/zarr/read-codecs.js";
 import { zstdAddon } from "../lib/zarr/zstd-addon.js";
 import { runQuery } from "../lib/bench/queries.js";
@@ -51,24 +52,35 @@ describe("fast Zarr reads equal zarrita's", { skip: CORPUS_MISSING }, () => {
   after(() => tmp.cleanup());
   const input = () => join(CORPUS, "eraint_uvz.nc");
 
+  const layouts = [
+    { codec: "zstd", shuffle: true }, { codec: "zstd", shuffle: false }, { codec: "none", shuffle: false },
+  ] as const;
   for (const format of [2, 3] as const) {
-    for (const codec of ["zstd", "none"] as const) {
-      test(`Zarr v${format}, ${codec}: 40 random regions of every numeric array, one chunk removed`, async () => {
-        const out = join(tmp.dir, `v${format}-${codec}.zarr`);
+    for (const { codec, shuffle } of layouts) {
+      const name = `${codec}${shuffle ? "-shuffle" : ""}`;
+      test(`Zarr v${format}, ${name}: 40 random regions of every numeric array, one chunk removed`, async () => {
+        const out = join(tmp.dir, `v${format}-${name}.zarr`);
         // Small chunks that do not divide the shape: many chunks, edge chunks on every axis.
-        await convert([input()], { out, zarrFormat: format, codec, overwrite: true, chunks: { month: 1, level: 2, latitude: 100, longitude: 150 } });
+        await convert([input()], { out, zarrFormat: format, codec, shuffle, overwrite: true, chunks: { month: 1, level: 2, latitude: 100, longitude: 150 } });
         // A chunk never written reads as the fill value.
         const gone = format === 2 ? "u/0.1.0.0" : "u/c/0/1/0/0";
         rmSync(join(out, gone));
         const store = new FsStore(out);
         const contents = await readStoreContents(store);
-        const r = rng(format * 10 + (codec === "zstd" ? 1 : 2));
+        const r = rng(format * 10 + (codec === "zstd" ? 1 : 2) + (shuffle ? 5 : 0));
         let fastOnes = 0;
+        const shuffled = new Set<number>();
         for (const [rel, node] of contents.nodes) {
           if (node.kind !== "array") continue;
           const fast = fastArray((k) => store.get(k), `/${rel}`, node.meta, format, store.readPieces.bind(store));
           assert.ok(fast, `${rel} (${JSON.stringify(node.meta["dtype"] ?? node.meta["data_type"])}) has a fast reader`);
           fastOnes++;
+          // int16 (u, v, z), int32 and float32: planes of 2 and 4 bytes (8 bytes: the test below).
+          const planes = format === 2
+            ? (node.meta["filters"] as { elementsize: number }[] | null)?.[0]?.elementsize
+            : (node.meta["codecs"] as { name: string; configuration?: { elementsize: number } }[]).find((c) => c.name === "numcodecs.shuffle")?.configuration?.elementsize;
+          if (shuffle) shuffled.add(planes!);
+          else assert.equal(planes, undefined, `${rel} is not shuffled`);
           const shape = (node.meta["shape"] as number[]).map(Number);
           const regions = [{ start: shape.map(() => 0), count: shape }, ...Array.from({ length: 40 }, () => randomRegion(shape, r))];
           for (const { start, count } of regions) {
@@ -77,6 +89,7 @@ describe("fast Zarr reads equal zarrita's", { skip: CORPUS_MISSING }, () => {
           }
         }
         assert.ok(fastOnes >= 6, `${fastOnes} arrays`);
+        if (shuffle) assert.deepEqual([...shuffled].sort(), [2, 4], "element sizes shuffled");
       });
     }
   }
@@ -95,7 +108,7 @@ describe("fast Zarr reads equal zarrita's", { skip: CORPUS_MISSING }, () => {
   });
 
   test("zstd through node:zlib when the addon is switched off (Node ≥ 22.15), or no fast reader at all", () => {
-    const out = join(tmp.dir, "v2-zstd.zarr");
+    const out = join(tmp.dir, "v2-zstd-shuffle.zarr");
     const script = `
       import { FsStore } from ${JSON.stringify(join(ROOT, "dist/lib/store/fs.js"))};
       import { fastArray } from ${JSON.stringify(join(ROOT, "dist/lib/zarr/fast-read.js"))};
@@ -127,7 +140,9 @@ describe("fast Zarr reads: what they refuse", () => {
   test("layouts outside the fast path get no reader (zarrita reads them)", () => {
     const refused: Record<string, unknown>[] = [
       { ...v2, compressor: { id: "zlib", level: 1 } },
-      { ...v2, filters: [{ id: "shuffle", elementsize: 4 }] },
+      { ...v2, filters: [{ id: "shuffle", elementsize: 2 }] },
+      { ...v2, filters: [{ id: "delta", dtype: "<f4" }] },
+      { ...v2, filters: [{ id: "shuffle", elementsize: 4 }, { id: "shuffle", elementsize: 4 }] },
       { ...v2, dtype: ">f4" },
       { ...v2, dtype: "|S1" },
       { ...v2, order: "F" },
@@ -140,9 +155,42 @@ describe("fast Zarr reads: what they refuse", () => {
       codecs: [{ name: "bytes", configuration: { endian: "little" } }, { name: "zstd", configuration: { level: 3, checksum: false } }],
     };
     assert.ok(fastArray(none, "/a", v3, 3));
+    assert.ok(fastArray(none, "/a", { ...v2, filters: [{ id: "shuffle", elementsize: 4 }] }, 2), "v2 shuffle over whole elements");
+    const [bytes, zstd] = v3.codecs;
+    assert.ok(fastArray(none, "/a", { ...v3, codecs: [bytes, { name: "numcodecs.shuffle", configuration: { elementsize: 4 } }, zstd] }, 3), "v3 numcodecs.shuffle");
+    assert.equal(fastArray(none, "/a", { ...v3, codecs: [bytes, { name: "numcodecs.shuffle", configuration: { elementsize: 8 } }, zstd] }, 3), undefined);
+    assert.equal(fastArray(none, "/a", { ...v3, codecs: [bytes, zstd, { name: "numcodecs.shuffle", configuration: { elementsize: 4 } }] }, 3), undefined);
     assert.equal(fastArray(none, "/a", { ...v3, codecs: [{ name: "sharding_indexed" }] }, 3), undefined);
     assert.equal(fastArray(none, "/a", { ...v3, codecs: [{ name: "bytes", configuration: { endian: "big" } }] }, 3), undefined);
     assert.equal(fastArray(none, "/a", { ...v3, codecs: [{ name: "transpose" }, { name: "bytes" }] }, 3), undefined);
+  });
+
+  test("shuffled chunks of 8-, 2- and 1-byte elements: regions equal the data they were made from", async () => {
+    const r = rng(7);
+    for (const [dtype, Ctor] of [["<f8", Float64Array], ["<i2", Int16Array], ["|u1", Uint8Array]] as const) {
+      const shape = [7, 13], chunks = [4, 5];
+      const data = new Ctor(7 * 13).map(() => Math.floor(r() * 200) - (dtype === "|u1" ? 0 : 100) + (dtype === "<f8" ? r() : 0));
+      // Uncompressed, shuffled chunks (padded with 0 at the edges, as written), keyed "i.j".
+      const objects = new Map<string, Uint8Array>();
+      for (let ci = 0; ci < 2; ci++) for (let cj = 0; cj < 3; cj++) {
+        const chunk = new Ctor(20);
+        for (let i = 0; i < 4; i++) for (let j = 0; j < 5; j++) {
+          const y = ci * 4 + i, x = cj * 5 + j;
+          if (y < 7 && x < 13) chunk[i * 5 + j] = data[y * 13 + x]!;
+        }
+        objects.set(`/a/${ci}.${cj}`, shuffle(new Uint8Array(chunk.buffer), Ctor.BYTES_PER_ELEMENT, new Uint8Array(chunk.byteLength)));
+      }
+      const meta = { ...V2, shape, chunks, dtype, compressor: null, filters: [{ id: "shuffle", elementsize: Ctor.BYTES_PER_ELEMENT }] };
+      const fast = fastArray(async (k) => objects.get(k), "/a", meta, 2)!;
+      assert.ok(fast, dtype);
+      for (let n = 0; n < 30; n++) {
+        const { start, count } = randomRegion(shape, r);
+        const got = (await fast.read(start, count)) as InstanceType<typeof Ctor>;
+        const want = new Ctor(count[0]! * count[1]!);
+        for (let i = 0; i < count[0]!; i++) for (let j = 0; j < count[1]!; j++) want[i * count[1]! + j] = data[(start[0]! + i) * 13 + start[1]! + j]!;
+        assert.deepEqual(Array.from(got), Array.from(want), `${dtype} [${start}] + [${count}]`);
+      }
+    }
   });
 
   test("a missing chunk reads as the fill value; a short or broken chunk fails naming it", async (t) => {

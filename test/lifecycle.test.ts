@@ -5,12 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ROOT, PYTHON_MISSING, cli, dailyArchive, tempDir } from "./helpers.js";
 import { storeDifferences } from "./store-compare.js";
+import { encodeJson, parseJson } from "../lib/zarr/json.js";
+import { unshuffle } from "../lib/zarr/shuffle.js";
 
 const BIN = join(ROOT, "bin/convert-to-zarr");
 
@@ -123,17 +126,23 @@ describe("store lifecycle", { skip: PYTHON_MISSING }, () => {
     assert.equal(cli(["verify", ...days, out]).status, 0);
   });
 
-  for (const format of ["3", "2"]) {
-    test(`append equals converting all files at once, and the same files twice are refused (v${format})`, () => {
-      const chunks = ["--chunks", "time=36,lat=30,lon=36", "--zarr-format", format, "-q"];
-      const all = join(tmp.dir, `all.v${format}.zarr`), grown = join(tmp.dir, `grown.v${format}.zarr`);
+  // Each format with its default (v2: byte shuffle, v3: none) and the other choice.
+  for (const [format, shuffle] of [["3", ""], ["3", "--shuffle"], ["2", ""], ["2", "--no-shuffle"]] as const) {
+    test(`append equals converting all files at once, and the same files twice are refused (v${format} ${shuffle || "default"})`, () => {
+      const chunks = ["--chunks", "time=36,lat=30,lon=36", "--zarr-format", format, "-q", ...(shuffle ? [shuffle] : [])];
+      const name = `v${format}${shuffle}`;
+      const shuffled = shuffle === "--shuffle" || (format === "2" && shuffle === "");
+      const all = join(tmp.dir, `all.${name}.zarr`), grown = join(tmp.dir, `grown.${name}.zarr`);
       assert.equal(cli(["convert", ...days, "-o", all, ...chunks]).status, 0);
       assert.equal(cli(["convert", ...days.slice(0, 5), "-o", grown, ...chunks]).status, 0); // 120 rows: a partial chunk
       const app = cli(["convert", ...days.slice(5), "-o", grown, "--append", "-q"]);
       assert.equal(app.status, 0, app.stderr);
-      assert.match(app.stdout, /^appended to .*grown\.v\d\.zarr/);
+      assert.match(app.stdout, new RegExp(`^appended to .*grown\\.${name}\\.zarr \\(Zarr v${format}, ${shuffled ? "shuffle \\+ " : ""}zstd\\)`));
       assert.deepEqual(storeDifferences(all, grown), []);
       assert.equal(cli(["verify", ...days, grown]).status, 0);
+      // The append kept the store's shuffle choice (storeDifferences compared the metadata too).
+      const meta = readFileSync(join(grown, format === "2" ? "T2M/.zarray" : "T2M/zarr.json"), "utf8");
+      assert.equal(/"shuffle"|numcodecs\.shuffle/.test(meta), shuffled, meta);
 
       const twice = cli(["convert", ...days.slice(5), "-o", grown, "--append"]);
       assert.equal(twice.status, 1);
@@ -141,6 +150,27 @@ describe("store lifecycle", { skip: PYTHON_MISSING }, () => {
       assert.deepEqual(storeDifferences(all, grown), [], "a refused append changes nothing");
     });
   }
+
+  test("an append that would shuffle an array the store keeps unshuffled is refused", () => {
+    const out = join(tmp.dir, "shuffle-mismatch.zarr");
+    assert.equal(cli(["convert", ...days.slice(0, 2), "-o", out, "--zarr-format", "2", "--codec", "gzip", "-q"]).status, 0);
+    // As another tool might write it: every array shuffled but time (its chunks rewritten to match).
+    const dir = join(out, "time");
+    const zarray = parseJson(readFileSync(join(dir, ".zarray"), "utf8")) as { filters: { elementsize: number }[] };
+    for (const chunk of readdirSync(dir).filter((f) => !f.startsWith("."))) {
+      writeFileSync(join(dir, chunk), gzipSync(unshuffle(gunzipSync(readFileSync(join(dir, chunk))), zarray.filters[0]!.elementsize)));
+    }
+    writeFileSync(join(dir, ".zarray"), encodeJson({ ...zarray, filters: null }));
+    // In the consolidated metadata, edited as text: parsed and written again, 10.0 would become 10.
+    const text = readFileSync(join(out, ".zmetadata"), "utf8"), at = text.indexOf('"time/.zarray"');
+    const from = text.indexOf('"filters": [', at), to = text.indexOf("]", from) + 1;
+    assert.ok(at > 0 && from > at && to > from);
+    writeFileSync(join(out, ".zmetadata"), `${text.slice(0, from)}"filters": null${text.slice(to)}`);
+    assert.equal(cli(["verify", ...days.slice(0, 2), out]).status, 0, "the edited store is valid");
+    const r = cli(["convert", days[2]!, "-o", out, "--append"]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /does not match the store .*: variable \/time is stored without byte shuffle; this append would shuffle it$/m);
+  });
 
   test("an append whose files do not match the store is refused, naming the difference", () => {
     const out = join(tmp.dir, "mismatch.zarr");

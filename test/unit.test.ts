@@ -11,7 +11,8 @@ import { copyOut, forEachRun } from "../lib/source/region.js";
 import { product } from "../lib/model.js";
 import { sniffFormat } from "../lib/source/sniff.js";
 import { attrToJson, JsonFloat } from "../lib/zarr/attrs.js";
-import { encodeVlenUtf8 } from "../lib/zarr/codecs.js";
+import { codecOfMetadata, encodeVlenUtf8, makeCompressor, withShuffle } from "../lib/zarr/codecs.js";
+import { shuffle, unshuffle } from "../lib/zarr/shuffle.js";
 import { encodeJson, parseJson } from "../lib/zarr/json.js";
 
 describe("JSON for Zarr metadata", () => {
@@ -53,6 +54,50 @@ describe("vlen-utf8 encoding (numcodecs layout)", () => {
 
 const variable = (shape: number[], dims: string[], dtype: Variable["dtype"] = "float32", sourceChunks: number[] | null = null): Variable =>
   ({ name: "v", path: "/v", dtype, dims, shape, attrs: [], sourceChunks, filters: [] });
+
+describe("byte shuffle (numcodecs' Shuffle, HDF5's shuffle filter)", () => {
+  test("planes of byte k, whatever the element size, length or alignment; unshuffle inverts it", () => {
+    for (const size of [1, 2, 3, 4, 8]) {
+      for (const length of [0, 1, 7, 16, 17, 64, 1003]) {
+        for (const offset of [0, 1]) {
+          const src = new Uint8Array(length + offset).map((_, i) => (i * 37 + 11) & 255).subarray(offset);
+          const n = Math.floor(length / size), want = new Uint8Array(length);
+          for (let k = 0; k < size; k++) for (let i = 0; i < n; i++) want[k * n + i] = src[i * size + k]!;
+          want.set(src.subarray(n * size), n * size);
+          const got = shuffle(src, size, new Uint8Array(length + 3));
+          assert.deepEqual(Array.from(got), Array.from(want), `size ${size}, length ${length}, offset ${offset}`);
+          assert.deepEqual(Array.from(unshuffle(got, size)), Array.from(src));
+        }
+      }
+    }
+    // The 32-bit path on float32 values: byte 3 (sign and exponent) of 1.0 is 0x3f in the last plane.
+    const f = new Uint8Array(new Float32Array([1, 1, 1, 1, 2, 2, 2, 2]).buffer);
+    assert.deepEqual(Array.from(shuffle(f, 4, new Uint8Array(32)).subarray(24)), [0x3f, 0x3f, 0x3f, 0x3f, 0x40, 0x40, 0x40, 0x40]);
+  });
+
+  test("withShuffle writes the filter into both formats' metadata and shuffles before compressing", async () => {
+    const none = withShuffle(await makeCompressor("none"), 4);
+    assert.deepEqual(none.v2Filters?.(), [{ id: "shuffle", elementsize: 4 }]);
+    assert.deepEqual(none.v3(4), [{ name: "numcodecs.shuffle", configuration: { elementsize: 4 } }]);
+    const zstd = withShuffle(await makeCompressor("zstd"), 2);
+    assert.deepEqual(zstd.v3(2).map((c) => c.name), ["numcodecs.shuffle", "zstd"]);
+    assert.deepEqual(zstd.v2(), { id: "zstd", level: 3 });
+    const bytes = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(Array.from(await none.encode(bytes)), [1, 5, 2, 6, 3, 7, 4, 8]);
+  });
+
+  test("codecOfMetadata reads the shuffle back from v2 filters and v3 codecs, and refuses other filters", () => {
+    assert.deepEqual(codecOfMetadata(2, { filters: [{ id: "shuffle", elementsize: 4 }], compressor: { id: "zstd", level: 3 } }), { codec: "zstd", level: 3, shuffle: true });
+    assert.deepEqual(codecOfMetadata(2, { filters: null, compressor: { id: "zstd", level: 5 } }), { codec: "zstd", level: 5, shuffle: false });
+    assert.deepEqual(codecOfMetadata(2, { filters: [{ id: "vlen-utf8" }], compressor: null }), { codec: "none", level: null, shuffle: false });
+    const bytes = { name: "bytes", configuration: { endian: "little" } };
+    assert.deepEqual(codecOfMetadata(3, { codecs: [bytes, { name: "numcodecs.shuffle", configuration: { elementsize: 8 } }, { name: "gzip", configuration: { level: 5 } }] }), { codec: "gzip", level: 5, shuffle: true });
+    assert.deepEqual(codecOfMetadata(3, { codecs: [bytes, { name: "zstd", configuration: { level: 3 } }] }), { codec: "zstd", level: 3, shuffle: false });
+    assert.throws(() => codecOfMetadata(2, { filters: [{ id: "delta" }], compressor: null }), /the store uses the filters delta; appending supports zstd, gzip, blosc and none, optionally after shuffle/);
+    assert.throws(() => codecOfMetadata(2, { filters: [{ id: "shuffle" }], compressor: { id: "zlib", level: 4 } }), /the store uses the zlib codec/);
+    assert.throws(() => codecOfMetadata(3, { codecs: [bytes, { name: "numcodecs.shuffle" }, { name: "zstd" }, { name: "crc32c" }] }), /the codecs numcodecs.shuffle \+ zstd \+ crc32c/);
+  });
+});
 
 describe("chunk choice", () => {
   test("--chunks parsing", () => {

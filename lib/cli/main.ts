@@ -50,7 +50,7 @@ const concatDimOption = (help = "dimension to concatenate several files along (d
 
 
 interface ConvertFlags {
-  out: string; zarrFormat: string; codec: CodecName; level?: number; chunks?: string; variables?: string[];
+  out: string; zarrFormat: string; codec: CodecName; level?: number; shuffle?: boolean; chunks?: string; variables?: string[];
   concatDim?: string; skipUnsupported?: boolean; overwrite?: boolean; json?: boolean; maxMem?: string;
   workers?: number; executor?: string; resume?: boolean; append?: boolean; quiet?: boolean;
 }
@@ -59,6 +59,7 @@ function convertOptions(o: ConvertFlags): ConvertOptions {
   return {
     out: o.out, zarrFormat: Number(o.zarrFormat) as 2 | 3, codec: o.codec,
     ...(o.level !== undefined && { level: o.level }),
+    ...(o.shuffle !== undefined && { shuffle: o.shuffle }),
     ...(o.chunks && { chunks: parseChunkSpec(o.chunks) }),
     ...(o.variables && { variables: o.variables }),
     ...(o.concatDim && { concatDim: o.concatDim }),
@@ -94,6 +95,8 @@ function conversionOptions(cmd: Command): Command {
     .addOption(new Option("--zarr-format <n>", "Zarr format").choices(["2", "3"]).default("3"))
     .addOption(new Option("--codec <name>", "chunk compression").choices(CODEC_NAMES as string[]).default("zstd"))
     .option("--level <n>", "compression level (zstd default 3, gzip and blosc 5)", intArg("--level"))
+    .option("--shuffle", "byte-shuffle numbers before zstd/gzip (numcodecs' shuffle; default for --zarr-format 2)")
+    .option("--no-shuffle", "do not byte-shuffle (default for --zarr-format 3: numcodecs.shuffle is no v3 spec codec)")
     .option("--chunks <dim=n,...>", "target chunk sizes by dimension, e.g. time=1080,lat=90,lon=90 (-1: whole dimension)")
     .option("--variables <a,b,...>", "convert only these variables (their coordinates come along)", listArg)
     .addOption(concatDimOption())

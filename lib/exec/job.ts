@@ -8,7 +8,7 @@ import { ConvertError } from "../errors.js";
 import { findVariable, itemSize, walkVariables, type Variable } from "../model.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/types.js";
-import { copyCompressor, makeCompressor } from "../zarr/codecs.js";
+import { copyCompressor, makeCompressor, shufflable, withShuffle, type Compressor } from "../zarr/codecs.js";
 import { encodeArray, type ArrayEncoding } from "../zarr/encoding.js";
 import { storePath } from "../zarr/layout.js";
 import type { JobSpec } from "../plan/types.js";
@@ -49,9 +49,22 @@ export async function buildEncodings(collection: Collection, job: JobSpec): Prom
     if (!v) throw new ConvertError("Mismatch", `has no variable ${path}`, collection.files[0]?.path);
     const copy = job.copy?.includes(path) ? copyCompressor(v.hdf5?.filters ?? [], itemSize(v.dtype)) : undefined;
     if (typeof copy === "string") throw new ConvertError("Unsupported", `variable ${path}: cannot copy chunks: ${copy}`);
-    out.set(path, encodeArray(storedVariable(v, job), storePath(path), job.zarrFormat, chunks, copy ?? compressor));
+    out.set(path, encodeArray(storedVariable(v, job), storePath(path), job.zarrFormat, chunks, copy ?? shuffledIfAsked(compressor, v, job)));
   }
   return out;
+}
+
+/**
+ * Whether the job byte-shuffles its (wide enough) numbers: when asked, before zstd or gzip. blosc
+ * shuffles inside its own frames; without a compressor, shuffling saves nothing.
+ */
+export function shuffles(job: Pick<JobSpec, "shuffle" | "codec">): boolean {
+  return job.shuffle && (job.codec === "zstd" || job.codec === "gzip" || job.codec === "copy");
+}
+
+/** The job's compressor, after a byte shuffle where the job has one and the type can use it. */
+function shuffledIfAsked(compressor: Compressor, v: Variable, job: JobSpec): Compressor {
+  return shuffles(job) && shufflable(v.dtype) ? withShuffle(compressor, itemSize(v.dtype)) : compressor;
 }
 
 /**

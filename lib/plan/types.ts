@@ -89,6 +89,8 @@ export interface JobSpec {
   zarrFormat: ZarrFormat;
   codec: CodecName;
   level: number | null;
+  /** Byte-shuffle the numbers of more than one byte before compressing (zstd, gzip). */
+  shuffle: boolean;
   /** Variable path → target chunks in the variable's own axes. */
   chunks: Record<string, number[]>;
   skipUnsupported: boolean;

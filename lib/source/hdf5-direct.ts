@@ -14,6 +14,7 @@ import { allocate, itemSize, product, type ArrayData, type Variable } from "../m
 import type { ChunkIndex } from "./hdf5-chunks.js";
 import { cartesian, chunkIndices, copyOut } from "./region.js";
 import { outputRoom } from "../zarr/zlib-oneshot.js";
+import { unshuffle } from "../zarr/shuffle.js";
 
 const DEFLATE = 1;
 const SHUFFLE = 2;
@@ -41,32 +42,6 @@ function decodeSteps(filters: readonly { id: number }[]): { shuffle: boolean; de
   // Shuffle must come before deflate when both are there (as every writer puts them).
   if (ids.length === 2 && ids[0] !== SHUFFLE) return undefined;
   return { shuffle: ids.includes(SHUFFLE), deflate: ids.includes(DEFLATE) };
-}
-
-/** Undoes HDF5's shuffle: byte k of every element was stored in the k-th plane. */
-function unshuffle(planes: Uint8Array, size: number): Uint8Array {
-  const n = planes.length / size;
-  const out = new Uint8Array(planes.length);
-  if (size === 4 && n % 4 === 0 && planes.byteOffset % 4 === 0) {
-    // Four elements at a time: one 32-bit load from each plane, a 4 x 4 byte transpose, four stores
-    // (little-endian hosts) — 4x fewer loads than byte by byte.
-    const src = new Uint32Array(planes.buffer, planes.byteOffset, planes.length / 4);
-    const dst = new Uint32Array(out.buffer);
-    const q = n / 4;
-    for (let i = 0; i < q; i++) {
-      const a = src[i]!, b = src[q + i]!, c = src[2 * q + i]!, d = src[3 * q + i]!;
-      dst[4 * i] = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | ((d & 0xff) << 24);
-      dst[4 * i + 1] = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c & 0xff00) << 8) | ((d & 0xff00) << 16);
-      dst[4 * i + 2] = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d & 0xff0000) << 8);
-      dst[4 * i + 3] = (a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000);
-    }
-    return out;
-  }
-  for (let k = 0; k < size; k++) {
-    const base = k * n;
-    for (let i = 0; i < n; i++) out[i * size + k] = planes[base + i]!;
-  }
-  return out;
 }
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

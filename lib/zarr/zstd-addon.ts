@@ -33,10 +33,15 @@ interface Binding {
 /** A growable output buffer, reused from call to call (the caller owns what it holds until its next use). */
 export class Scratch {
   #buf = new Uint8Array(0);
+  #side: Scratch | undefined;
   /** At least n bytes; the contents are not kept when it grows. */
   get(n: number): Uint8Array {
     if (this.#buf.byteLength < n) this.#buf = new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
     return this.#buf;
+  }
+  /** A second buffer that lives as long as this one (a filter's output before the compressor's). */
+  get side(): Scratch {
+    return (this.#side ??= new Scratch());
   }
 }
 
