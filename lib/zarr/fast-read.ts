@@ -1,15 +1,16 @@
 /**
  * Region reads for the arrays this tool writes by default — C-order, little-endian numbers, either
- * uncompressed or zstd, optionally after numcodecs' byte shuffle, no sharding. Each chunk is decoded in pieces of 1 MiB and the
- * region's elements are picked out of each piece as it comes; decoding stops as soon as the last
- * element the region needs has appeared (a map at the first time step decodes ~1% of a
- * (1080, 90, 90) chunk; shuffled, ~75%, since it needs a byte from each of the four planes). A
- * shuffled chunk is never unshuffled: each element's bytes are picked out of the planes as they pass. No chunk-sized buffer is ever allocated: zarrita decodes every chunk into a
- * fresh one, and the page faults of a fresh 35 MB buffer cost about as much as the decoding
- * (35-40 ms against ~21 ms into a warm one, measured).
+ * uncompressed or zstd, optionally after numcodecs' byte shuffle, no sharding. Each chunk is decoded
+ * in pieces of 1 MiB and the region's elements are picked out of each piece as it comes; decoding
+ * stops as soon as the last element the region needs has appeared (a map at the first time step
+ * decodes ~1% of a (1080, 90, 90) chunk; shuffled, ~75%, since it needs a byte from each of the four
+ * planes). A shuffled chunk is never unshuffled: each element's bytes are picked out of the planes
+ * as they pass. No chunk-sized buffer is ever allocated: zarrita decodes every chunk into a fresh
+ * one, and the page faults of a fresh 35 MB buffer cost about as much as the decoding (35-40 ms
+ * against ~21 ms into a warm one, measured).
  *
  * The pieces come from the zstd-napi addon (synchronously, pooled buffers), else from node:zlib
- * (Node ≥ 22.15, on the libuv pool). Anything else (other codecs, filters, big-endian types,
+ * (Node ≥ 22.15, on the libuv pool). Anything else (other codecs or filters, big-endian types,
  * sharding, fill values we cannot represent, no zstd decoder) gets no fast reader, and zarrita reads
  * it: it stays the general reader, and `verify` and the tests use it as the independent check of
  * what this one returns.
