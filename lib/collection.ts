@@ -20,7 +20,8 @@ export interface Collection {
   readonly files: readonly SourceFile[];
   /** The dimension files were concatenated along; undefined for a single file. */
   readonly concatDim: string | undefined;
-  read(varPath: string, start: readonly number[], count: readonly number[]): ArrayData;
+  /** As SourceFile.read (`into` is passed on when the region lies in one file). */
+  read(varPath: string, start: readonly number[], count: readonly number[], into?: Uint8Array): ArrayData;
   /** How the sources split each axis of a variable into decoding units (see plan/types.ts). */
   sourceAxes(varPath: string): SourceAxis[];
   /** The file holding a position of a variable, and the position within that file. */
@@ -80,7 +81,7 @@ function variableOf(ds: Dataset, path: string): Variable {
 
 function single(f: SourceFile): Collection {
   return {
-    dataset: f.dataset, files: [f], concatDim: undefined, read: (p, s, c) => f.read(p, s, c),
+    dataset: f.dataset, files: [f], concatDim: undefined, read: (p, s, c, into) => f.read(p, s, c, into),
     sourceAxes: (p) => fileAxes(variableOf(f.dataset, p)), locate: (_p, start) => ({ file: f, start: start.slice() }),
     close: () => f.close(),
   };
@@ -139,9 +140,9 @@ function lazySource(path: string, like: SourceFile): SourceFile {
   return {
     path,
     get dataset() { return real?.dataset ?? like.dataset; },
-    read(varPath, start, count) {
+    read(varPath, start, count, into) {
       real ??= openSourceSync(path, like.dataset);
-      return real.read(varPath, start, count);
+      return real.read(varPath, start, count, into);
     },
     chunkLocations(varPath) {
       real ??= openSourceSync(path, like.dataset);
@@ -178,13 +179,21 @@ function merge(files: SourceFile[], requested: string | undefined, trusted?: { l
   }
   const variables = new Map<string, Variable>([...walkVariables(dataset.root)].map((v) => [v.path, v]));
 
-  const read = (varPath: string, start: readonly number[], count: readonly number[]): ArrayData => {
+  const read = (varPath: string, start: readonly number[], count: readonly number[], into?: Uint8Array): ArrayData => {
     const v = variables.get(varPath);
     if (!v) throw new ConvertError("Usage", `no variable ${varPath}`);
     const axis = v.dims.indexOf(dim);
-    if (axis < 0) return ordered[0]!.read(varPath, start, count);
-    const out = allocate(v.dtype, product(count));
+    if (axis < 0) return ordered[0]!.read(varPath, start, count, into);
     const lo = start[axis]!, hi = lo + count[axis]!;
+    // Within one file (a task reads one source chunk at a time): that file's answer as it is, without
+    // a second region-sized buffer and copy.
+    const inside = ordered.findIndex((_, i) => offsets[i]! <= lo && hi <= offsets[i]! + lengths[i]!);
+    if (inside >= 0) {
+      const s = start.slice();
+      s[axis] = lo - offsets[inside]!;
+      return ordered[inside]!.read(varPath, s, count, into);
+    }
+    const out = allocate(v.dtype, product(count));
     ordered.forEach((f, i) => {
       const a = Math.max(lo, offsets[i]!), b = Math.min(hi, offsets[i]! + lengths[i]!);
       if (a >= b) return;

@@ -16,7 +16,13 @@ import { CORPUS, CORPUS_MISSING, PYTHON, PYTHON_MISSING, tempDir } from "./helpe
 
 const bytes = (a: ArrayData) => Buffer.from((a as Uint8Array).buffer, (a as Uint8Array).byteOffset, (a as Uint8Array).byteLength);
 
-/** The region read both ways; and whether the direct path decoded anything for it. */
+/** Reads into this many buffers that shared the caller's memory (the direct path decodes into `into`). */
+let decodedInPlace = 0;
+
+/**
+ * The region read both ways — and directly again into a caller's buffer at a non-zero offset, as a
+ * converting task hands over its block; whether the direct path decoded anything for it.
+ */
 function bothWays(src: SourceFile, path: string, start: number[], count: number[]): { same: boolean; direct: boolean } {
   try {
     setDirectReads(false);
@@ -24,7 +30,13 @@ function bothWays(src: SourceFile, path: string, start: number[], count: number[
     setDirectReads(true);
     const before = directChunksDecoded();
     const direct = src.read(path, start, count);
-    return { same: bytes(reference).equals(bytes(direct)), direct: directChunksDecoded() > before };
+    const size = bytes(reference).byteLength;
+    const into = new Uint8Array(new ArrayBuffer(size + 16), 8, size);
+    const placed = src.read(path, start, count, into);
+    const inPlace = bytes(placed).byteOffset === into.byteOffset && (placed as Uint8Array).buffer === into.buffer;
+    if (inPlace) decodedInPlace++;
+    const same = bytes(reference).equals(bytes(direct)) && bytes(reference).equals(bytes(placed)) && (!inPlace || bytes(reference).equals(Buffer.from(into)));
+    return { same, direct: directChunksDecoded() > before };
   } finally {
     setDirectReads(true);
   }
@@ -66,6 +78,7 @@ describe("direct HDF5 chunk reads", () => {
     assert.deepEqual(different, []);
     assert.ok(compared >= 150, `${compared} variables compared`);
     assert.ok(direct >= 50, `${direct} read directly`);
+    assert.ok(decodedInPlace >= 50, `${decodedInPlace} decoded into the caller's buffer`);
   });
 
   test("random regions across chunk edges read identically", { skip: CORPUS_MISSING }, async () => {

@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import { isConvertError, oneLine, describeError, ConvertError } from "../lib/errors.js";
 import type { Variable } from "../lib/model.js";
 import { autoChunks, chooseChunks, parseChunkSpec, TARGET_BYTES } from "../lib/plan/chunks.js";
-import { copyOut, forEachRun } from "../lib/source/region.js";
+import { contiguousOffset, copyOut, forEachRun } from "../lib/source/region.js";
 import { product } from "../lib/model.js";
 import { sniffFormat } from "../lib/source/sniff.js";
 import { attrToJson, JsonFloat } from "../lib/zarr/attrs.js";
@@ -70,6 +70,12 @@ describe("byte shuffle (numcodecs' Shuffle, HDF5's shuffle filter)", () => {
         }
       }
     }
+    // Into a caller's buffer at an offset (a converting task's block).
+    const planes = shuffle(new Uint8Array(new Float32Array([1.5, -2, 3e9, 7]).buffer), 4, new Uint8Array(16));
+    const block = new Uint8Array(24);
+    unshuffle(planes, 4, block.subarray(4, 20));
+    assert.deepEqual(Array.from(new Float32Array(block.buffer, 4, 4)), [1.5, -2, 3e9, 7]);
+    assert.deepEqual([...block.subarray(0, 4), ...block.subarray(20)], [0, 0, 0, 0, 0, 0, 0, 0]);
     // The 32-bit path on float32 values: byte 3 (sign and exponent) of 1.0 is 0x3f in the last plane.
     const f = new Uint8Array(new Float32Array([1, 1, 1, 1, 2, 2, 2, 2]).buffer);
     assert.deepEqual(Array.from(shuffle(f, 4, new Uint8Array(32)).subarray(24)), [0x3f, 0x3f, 0x3f, 0x3f, 0x40, 0x40, 0x40, 0x40]);
@@ -163,6 +169,20 @@ describe("region runs", () => {
         assert.equal(out[0], new Ctor(1)[0], "outside the window untouched");
       }
     }
+  });
+});
+
+describe("contiguous regions", () => {
+  test("a region is one stretch when, past its outermost axis of more than one index, it spans whole axes", () => {
+    const shape = [10, 4, 6];
+    assert.equal(contiguousOffset(shape, [2, 0, 0], [3, 4, 6]), 2 * 24, "whole time steps");
+    assert.equal(contiguousOffset(shape, [2, 1, 0], [1, 2, 6]), 2 * 24 + 6, "rows of one step");
+    assert.equal(contiguousOffset(shape, [2, 1, 3], [1, 1, 2]), 2 * 24 + 6 + 3, "part of one row");
+    assert.equal(contiguousOffset(shape, [0, 0, 0], [2, 2, 6]), undefined, "two steps, part of each");
+    assert.equal(contiguousOffset(shape, [0, 1, 0], [2, 3, 6]), undefined, "two steps, three of four rows each");
+    assert.equal(contiguousOffset(shape, [0, 0, 1], [1, 2, 5]), undefined, "rows not whole");
+    assert.equal(contiguousOffset(shape, [0, 0, 0], [0, 4, 6]), undefined, "empty");
+    assert.equal(contiguousOffset([], [], []), 0, "a scalar");
   });
 });
 

@@ -7,7 +7,7 @@ import type { StorageTotals } from "../store/metrics.js";
 import pLimit from "p-limit";
 import * as zarr from "zarrita";
 import { allocate, product, type ArrayData } from "../model.js";
-import { cartesian, chunkIndices, copyOut, copyRegion } from "../source/region.js";
+import { cartesian, chunkIndices, contiguousOffset, copyOut, copyRegion } from "../source/region.js";
 import { strictJsonView, zarritaData } from "../store/read.js";
 import { filled, isAllFill, padToChunk, rawChunkBytes, readStored } from "../zarr/chunk.js";
 import { chunkKey, type ArrayEncoding } from "../zarr/encoding.js";
@@ -82,6 +82,18 @@ async function prefillFromStore(ctx: JobContext, e: ArrayEncoding, task: TaskSpe
     copyOut(block, task.count, start.map((s, i) => s - task.start[i]!), data, e.chunks, start.map(() => 0), count);
   }
 }
+
+/** The block's bytes for a region that is one contiguous stretch of it, else undefined. */
+function contiguousIn(block: ArrayData, shape: readonly number[], at: readonly number[], count: readonly number[]): Uint8Array | undefined {
+  if (Array.isArray(block)) return undefined;
+  const offset = contiguousOffset(shape, at, count);
+  if (offset === undefined) return undefined;
+  const typed = block as Uint8Array, es = typed.BYTES_PER_ELEMENT;
+  return new Uint8Array(typed.buffer, typed.byteOffset + offset * es, product(count) * es);
+}
+
+const sameMemory = (a: ArrayData, b: Uint8Array) =>
+  !Array.isArray(a) && (a as Uint8Array).buffer === b.buffer && (a as Uint8Array).byteOffset === b.byteOffset;
 
 /** Fills every element of `a` with the single value in `one`. */
 function fillWith(a: ArrayData, one: ArrayData) {
@@ -165,8 +177,11 @@ export async function runTask(job: JobSpec, task: TaskSpec): Promise<TaskOutcome
   for (const cell of cartesian(cells)) {
     const start = cell.map(([a]) => a), count = cell.map(([a, b]) => b - a);
     const srcStart = start.map((s, i) => (i === axis ? s - oldLength : s));
-    const piece = readStored(ctx.collection.read, v, e.joinChars, srcStart, count);
-    copyRegion(block, task.count, piece, count, start.map((s, i) => s - task.start[i]!));
+    const at = start.map((s, i) => s - task.start[i]!);
+    // Where the cell is one contiguous stretch of the block, the reader may decode straight into it.
+    const into = contiguousIn(block, task.count, at, count);
+    const piece = readStored(ctx.collection.read, v, e.joinChars, srcStart, count, into);
+    if (!(into && sameMemory(piece, into))) copyRegion(block, task.count, piece, count, at);
     outcome.bytesRead += product(count) * es;
   }
 

@@ -48,9 +48,13 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * The region [start, start + count) of `v` (whose extent in this file is `shape`), or undefined when
- * this path does not apply.
+ * this path does not apply. With `into` (the region's size, element-aligned), the values are decoded
+ * into it and the result is a view of it: a converting task's block receives the planes of a whole
+ * chunk unshuffled in place, with no chunk-sized buffer in between.
  */
-export function readDirect(file: ChunkSource, v: Variable, shape: readonly number[], start: readonly number[], count: readonly number[]): ArrayData | undefined {
+export function readDirect(
+  file: ChunkSource, v: Variable, shape: readonly number[], start: readonly number[], count: readonly number[], into?: Uint8Array,
+): ArrayData | undefined {
   if (!enabled || !LITTLE_ENDIAN_HOST) return undefined;
   if (!v.hdf5 || !v.hdf5.littleEndian || !v.sourceChunks || v.dtype === "char" || v.dtype === "string") return undefined;
   const steps = decodeSteps(v.hdf5.filters);
@@ -60,7 +64,12 @@ export function readDirect(file: ChunkSource, v: Variable, shape: readonly numbe
   const chunk = v.sourceChunks;
   const size = itemSize(v.dtype);
   const chunkBytes = product(chunk) * size;
-  const out = allocate(v.dtype, product(count));
+  const target = into && into.byteLength === product(count) * size && into.byteOffset % size === 0 ? into : undefined;
+  const view = (b: Uint8Array, n: number) => {
+    const Typed = allocate(v.dtype, 0).constructor as new (b: ArrayBufferLike, o: number, n: number) => ArrayData;
+    return new Typed(b.buffer, b.byteOffset, n);
+  };
+  const out = target ? view(target, product(count)) : allocate(v.dtype, product(count));
   let decoded = 0;
   for (const coords of cartesian(chunkIndices(start, count, chunk))) {
     const where = index.get(coords.join(","));
@@ -75,12 +84,17 @@ export function readDirect(file: ChunkSource, v: Variable, shape: readonly numbe
     }
     if (bytes.byteLength !== chunkBytes) return undefined;
     decoded++;
-    const aligned = steps.shuffle && size > 1 ? unshuffle(bytes, size) : bytes.byteOffset % size === 0 ? bytes : bytes.slice();
-    const data = allocate(v.dtype, 0).constructor as new (b: ArrayBufferLike, o: number, n: number) => ArrayData;
-    const values = new data(aligned.buffer, aligned.byteOffset, product(chunk));
     const origin = coords.map((c, i) => c * chunk[i]!);
-    // The region is this one whole chunk (one chunk per file, typically): it is the answer as it is.
-    if (origin.every((o, i) => o === start[i] && chunk[i] === count[i])) {
+    // The region is this one whole chunk (one chunk per file, typically): it is the answer as it is,
+    // decoded straight into the target when there is one.
+    const whole = origin.every((o, i) => o === start[i] && chunk[i] === count[i]);
+    const dest = whole ? target : undefined;
+    let ordered: Uint8Array;
+    if (steps.shuffle && size > 1) ordered = unshuffle(bytes, size, dest);
+    else if (dest) ordered = (dest.set(bytes), dest);
+    else ordered = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+    const values = view(ordered, product(chunk));
+    if (whole) {
       decodedChunks += 1;
       return values;
     }

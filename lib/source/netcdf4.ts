@@ -299,7 +299,7 @@ class Netcdf4File implements SourceFile {
     this.path = src.url;
   }
 
-  read(varPath: string, start: readonly number[], count: readonly number[]): ArrayData {
+  read(varPath: string, start: readonly number[], count: readonly number[], into?: Uint8Array): ArrayData {
     const ds = this.datasets.get(varPath);
     const v = ds && findVariable(this.dataset, varPath);
     if (!ds || !v) throw new ConvertError("Usage", `no variable ${varPath}`, this.path);
@@ -309,7 +309,7 @@ class Netcdf4File implements SourceFile {
     const n = count.reduce((a, b) => a * b, 1);
     if (n === 0) return allocate(v.dtype, 0);
     // Deflate (+ shuffle) chunks decoded natively when we can be sure of them; h5wasm otherwise.
-    const direct = readDirect(this, this.borrowed ? this.ownLayout(ds, v) : v, this.borrowed ? ds.shape ?? [] : v.shape, start, count);
+    const direct = readDirect(this, this.borrowed ? this.ownLayout(ds, v) : v, this.borrowed ? ds.shape ?? [] : v.shape, start, count, into);
     if (direct) return direct;
     let raw: unknown;
     try {

@@ -64,6 +64,19 @@ export function copyRegion(out: ArrayData, outShape: readonly number[], piece: A
   });
 }
 
+/**
+ * Where the region [at, at + count) of a C-order array of `shape` starts, in elements, when it is one
+ * contiguous stretch of it (past the outermost axis it spans more than one index of, it spans whole
+ * axes); undefined when it is not, or empty.
+ */
+export function contiguousOffset(shape: readonly number[], at: readonly number[], count: readonly number[]): number | undefined {
+  if (count.some((c) => c === 0)) return undefined;
+  const outer = count.findIndex((c) => c !== 1);
+  if (outer >= 0 && count.some((c, j) => j > outer && c !== shape[j])) return undefined;
+  const strides = stridesOf(shape);
+  return at.reduce((sum, a, i) => sum + a * strides[i]!, 0);
+}
+
 /** Copies the region [start, start + count) out of `src` (shape srcShape) into `out` (shape outShape) at `at`. */
 export function copyOut(
   out: ArrayData, outShape: readonly number[], at: readonly number[],

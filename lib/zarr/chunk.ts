@@ -41,10 +41,10 @@ export function filled(e: ArrayEncoding, n: number): ArrayData {
  * variable's last axis is read whole and joined into strings.
  */
 export function readStored(
-  read: (p: string, s: readonly number[], c: readonly number[]) => ArrayData,
-  v: Variable, joined: boolean, start: readonly number[], count: readonly number[],
+  read: (p: string, s: readonly number[], c: readonly number[], into?: Uint8Array) => ArrayData,
+  v: Variable, joined: boolean, start: readonly number[], count: readonly number[], into?: Uint8Array,
 ): ArrayData {
-  if (!joined) return read(v.path, start, count);
+  if (!joined) return read(v.path, start, count, into);
   if (v.shape.length === 0) return joinChars(read(v.path, [], []) as Uint8Array, 1, `variable ${v.path}`);
   const width = v.shape[v.shape.length - 1]!;
   return joinChars(read(v.path, [...start, 0], [...count, width]) as Uint8Array, width, `variable ${v.path}`);

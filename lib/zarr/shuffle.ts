@@ -34,12 +34,12 @@ export function shuffle(src: Uint8Array, size: number, dst: Uint8Array): Uint8Ar
   return out;
 }
 
-/** The inverse of `shuffle`, into a new buffer. */
-export function unshuffle(planes: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(planes.length);
+/** The inverse of `shuffle`, into `dst` (at least as long; by default a new buffer); returns the filled view. */
+export function unshuffle(planes: Uint8Array, size: number, dst: Uint8Array = new Uint8Array(planes.length)): Uint8Array {
+  const out = dst.subarray(0, planes.length);
   const n = Math.floor(planes.length / size);
-  if (size === 4 && n % 4 === 0 && aligned(planes)) {
-    const s = new Uint32Array(planes.buffer, planes.byteOffset, n), d = new Uint32Array(out.buffer, 0, n);
+  if (size === 4 && n % 4 === 0 && aligned(planes) && aligned(out)) {
+    const s = new Uint32Array(planes.buffer, planes.byteOffset, n), d = new Uint32Array(out.buffer, out.byteOffset, n);
     const q = n / 4;
     for (let i = 0; i < q; i++) transpose4(s[i]!, s[q + i]!, s[2 * q + i]!, s[3 * q + i]!, d, 4 * i, 1);
   } else {
