@@ -43,6 +43,7 @@ const arrayInput: fc.Arbitrary<ArrayInput> = fc
       chunks: fc.tuple(...shape.map((n) => fc.integer({ min: 1, max: n + 3 }))),
       itemSize: fc.constantFrom(1, 2, 4, 8),
       source: fc.tuple(...shape.map(sourceAxis)),
+      shuffled: fc.boolean(),
     }),
   );
 
@@ -79,6 +80,16 @@ function bruteAmplification(a: ArrayInput, tasks: { start: number[]; count: numb
   }
   return total ? weighted / total : 1;
 }
+
+describe("planner memory model", () => {
+  test("a shuffled array's task holds one more chunk-sized buffer, shared by its encoders", () => {
+    const a: ArrayInput = { path: "/v", shape: [100, 10], chunks: [10, 10], itemSize: 4, source: [Array(10).fill(10), null] };
+    const chunk = 10 * 10 * 4, block = 20 * 10 * 4;
+    assert.equal(taskMemory(a, [20, 10], 2), block + 2 * 2 * chunk);
+    assert.equal(taskMemory({ ...a, shuffled: true }, [20, 10], 2), block + 2 * 2 * chunk + chunk);
+    assert.equal(taskMemory({ ...a, shuffled: true }, [20, 10], 1), block + 2 * chunk + chunk);
+  });
+});
 
 describe("planner properties", () => {
   test("every target chunk is written by exactly one task; tasks are whole chunks; memory within budget; amplification as reported", () => {

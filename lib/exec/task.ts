@@ -189,8 +189,11 @@ export async function runTask(job: JobSpec, task: TaskSpec): Promise<TaskOutcome
   // One chunk buffer per encoder slot, reused: allocating (and zeroing) a fresh one per chunk cost
   // more than the copy itself. Slots are handed out and returned around each encode.
   const slots = Math.max(1, task.encoders ?? 1);
-  // Each slot's encoded-output buffer is reused too (by the encoders that can write into one).
-  const free = Array.from({ length: slots }, () => ({ chunk: allocate(e.dtype, product(e.chunks)), out: new Scratch() }));
+  // Each slot's encoded-output buffer is reused too (by the encoders that can write into one). A
+  // shuffling compressor consumes the chunk before its first await (into the slot's side buffer), so
+  // then the slots share one chunk buffer (the planner counts it so).
+  const shared = e.compressor.shuffle !== undefined ? allocate(e.dtype, product(e.chunks)) : undefined;
+  const free = Array.from({ length: slots }, () => ({ chunk: shared ?? allocate(e.dtype, product(e.chunks)), out: new Scratch() }));
   const limit = pLimit(slots);
   const writes: Promise<void>[] = [];
   // (A 0-d array has one cell and one chunk: the cartesian product of no axes is one empty tuple.)
