@@ -58,7 +58,8 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
     if (withDim.length === 0) mismatch(`no array in the store has the dimension ${dim}`);
     const oldLength = withDim[0]!.shape[withDim[0]!.dims.indexOf(dim)]!;
     const { codec, level } = codecOfMetadata(format, withDim[0]!.doc);
-    const shuffled = new Map(arrays.map((a) => [`/${a.rel}`, codecOfMetadata(format, a.doc).shuffle]));
+    // Per appended array: arrays without the concat dimension are not written, whatever their codec.
+    const shuffled = new Map(withDim.map((a) => [`/${a.rel}`, codecOfMetadata(format, a.doc).shuffle]));
 
     const chunks: Record<string, number[]> = {};
     for (const a of arrays) {

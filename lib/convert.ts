@@ -11,7 +11,7 @@ import { createExecutor } from "./exec/registry.js";
 import type { ExecEvent, ExecutorName } from "./exec/types.js";
 import type { EcsSettings } from "./exec/ecs/config.js";
 import { assertRunsOnEcs } from "./exec/ecs/executor.js";
-import { buildEncodings, copyPlan, jobId, JOB_KEY, lazyLengths, primed, primeJob, shuffles, STATE_PREFIX } from "./exec/job.js";
+import { buildEncodings, copyPlan, jobId, JOB_KEY, lazyLengths, primed, namesShuffle, primeJob, STATE_PREFIX } from "./exec/job.js";
 import type { TaskOutcome } from "./exec/task.js";
 import { acquireLock, readLock, releaseLock } from "./store/lock.js";
 import { isDimensionCoordinate, itemSize, walkGroups, walkVariables, type Variable } from "./model.js";
@@ -353,7 +353,7 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
       }
       return {
         store: opts.out, zarrFormat: prep.job.zarrFormat, codec: prep.job.codec,
-        shuffle: shuffles(prep.job) && prep.job.codec !== "copy", inputs: prep.job.inputs, concatDim: prep.job.concatDim,
+        shuffle: namesShuffle(prep.job), inputs: prep.job.inputs, concatDim: prep.job.concatDim,
         mode, arrays: [...byArray.values()], skipped: prep.skipped, tasks: state.tasks.length, tasksSkipped,
         executor: executorName, workers, readAmplification: prep.plan.estimates.readAmplification,
         bytesRead: outcomes.reduce((s, o) => s + o.bytesRead, 0), bytesWritten: outcomes.reduce((s, o) => s + o.bytesWritten, 0),

@@ -2,7 +2,7 @@
 import type { ConvertSummary } from "../convert.js";
 import { formatBytes } from "../format.js";
 import type { JobSpec, Plan } from "../plan/types.js";
-import { shuffles } from "../exec/job.js";
+import { namesShuffle } from "../exec/job.js";
 import { formatCostEstimate } from "../exec/ecs/cost.js";
 import { shortArn } from "../exec/ecs/protocol.js";
 import type { ExecEvent } from "../exec/types.js";
@@ -36,7 +36,7 @@ export function planText(job: JobSpec, plan: Plan): string {
   const fmt = (r: string[]) => r.map((c, i) => (i >= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ");
   const what = job.append ? `append to ${job.store} from ${job.concatDim} = ${job.append.oldLength}` : `${job.store}`;
   return [
-    `plan for ${what} (Zarr v${job.zarrFormat}, ${shuffles(job) && job.codec !== "copy" ? "shuffle + " : ""}${job.codec}), ${job.inputs.length} input file(s)${job.concatDim ? ` along ${job.concatDim}` : ""}`,
+    `plan for ${what} (Zarr v${job.zarrFormat}, ${namesShuffle(job) ? "shuffle + " : ""}${job.codec}), ${job.inputs.length} input file(s)${job.concatDim ? ` along ${job.concatDim}` : ""}`,
     "", fmt(head), ...rows.map(fmt), "",
     `${e.tasks} tasks writing ${e.objects} objects; decode ${formatBytes(e.bytesRead)} (read amplification ${e.readAmplification.toFixed(2)}), ` +
       `write ${formatBytes(e.bytesWritten)} before compression; peak ${formatBytes(e.peakTaskBytes)} per task ` +

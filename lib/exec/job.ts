@@ -62,6 +62,11 @@ export function shuffles(job: Pick<JobSpec, "shuffle" | "codec">): boolean {
   return job.shuffle && (job.codec === "zstd" || job.codec === "gzip" || job.codec === "copy");
 }
 
+/** Whether the job's pipeline is named "shuffle + codec" ("copy" keeps the source's own filters where it copies). */
+export function namesShuffle(job: Pick<JobSpec, "shuffle" | "codec">): boolean {
+  return shuffles(job) && job.codec !== "copy";
+}
+
 /** The job's compressor, after a byte shuffle where the job has one and the type can use it. */
 function shuffledIfAsked(compressor: Compressor, v: Variable, job: JobSpec): Compressor {
   return shuffles(job) && shufflable(v.dtype) ? withShuffle(compressor, itemSize(v.dtype)) : compressor;

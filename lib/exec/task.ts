@@ -108,15 +108,10 @@ function fillWith(a: ArrayData, one: ArrayData) {
  */
 async function copyChunks(ctx: JobContext, e: ArrayEncoding, task: TaskSpec, outcome: TaskOutcome) {
   const v = e.variable;
-  const lists = e.shape.map((_, i) => {
-    const out: number[] = [];
-    for (let c = task.start[i]! / e.chunks[i]!; c * e.chunks[i]! < task.start[i]! + task.count[i]!; c++) out.push(c);
-    return out;
-  });
   // Copying is I/O: keep several writes in flight (the reads are synchronous and cheap).
   const writes = pLimit(COPY_WRITES_IN_FLIGHT);
   const pending: Promise<void>[] = [];
-  for (const coords of cartesian(lists)) {
+  for (const coords of cartesian(chunkIndices(task.start, task.count, e.chunks))) {
     const start = coords.map((c, i) => c * e.chunks[i]!);
     const { file, start: local } = ctx.collection.locate(v.path, start);
     const where = file.chunkLocations?.(v.path)?.get(local.map((s, i) => s / e.chunks[i]!).join(","));

@@ -65,10 +65,8 @@ export function readDirect(
   const size = itemSize(v.dtype);
   const chunkBytes = product(chunk) * size;
   const target = into && into.byteLength === product(count) * size && into.byteOffset % size === 0 ? into : undefined;
-  const view = (b: Uint8Array, n: number) => {
-    const Typed = allocate(v.dtype, 0).constructor as new (b: ArrayBufferLike, o: number, n: number) => ArrayData;
-    return new Typed(b.buffer, b.byteOffset, n);
-  };
+  const Typed = allocate(v.dtype, 0).constructor as new (b: ArrayBufferLike, o: number, n: number) => ArrayData;
+  const view = (b: Uint8Array, n: number) => new Typed(b.buffer, b.byteOffset, n);
   const out = target ? view(target, product(count)) : allocate(v.dtype, product(count));
   let decoded = 0;
   for (const coords of cartesian(chunkIndices(start, count, chunk))) {
