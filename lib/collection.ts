@@ -14,6 +14,7 @@ import { openSource, openSourceSync } from "./source/open.js";
 import type { SourceAxis } from "./plan/types.js";
 import { copyRegion } from "./source/region.js";
 import type { SourceFile } from "./source/types.js";
+import type { ChunkPlanes } from "./source/hdf5-direct.js";
 
 export interface Collection {
   readonly dataset: Dataset;
@@ -22,6 +23,8 @@ export interface Collection {
   readonly concatDim: string | undefined;
   /** As SourceFile.read (`into` is passed on when the region lies in one file). */
   read(varPath: string, start: readonly number[], count: readonly number[], into?: Uint8Array): ArrayData;
+  /** As SourceFile.readPlanes, when the region lies in one file. */
+  readPlanes(varPath: string, start: readonly number[], count: readonly number[], size: number): ChunkPlanes | undefined;
   /** How the sources split each axis of a variable into decoding units (see plan/types.ts). */
   sourceAxes(varPath: string): SourceAxis[];
   /** The file holding a position of a variable, and the position within that file. */
@@ -82,6 +85,7 @@ function variableOf(ds: Dataset, path: string): Variable {
 function single(f: SourceFile): Collection {
   return {
     dataset: f.dataset, files: [f], concatDim: undefined, read: (p, s, c, into) => f.read(p, s, c, into),
+    readPlanes: (p, s, c, size) => f.readPlanes?.(p, s, c, size),
     sourceAxes: (p) => fileAxes(variableOf(f.dataset, p)), locate: (_p, start) => ({ file: f, start: start.slice() }),
     close: () => f.close(),
   };
@@ -144,13 +148,17 @@ function lazySource(path: string, like: SourceFile): SourceFile {
       real ??= openSourceSync(path, like.dataset);
       return real.read(varPath, start, count, into);
     },
+    readPlanes(varPath, start, count, size) {
+      real ??= openSourceSync(path, like.dataset);
+      return real.readPlanes?.(varPath, start, count, size);
+    },
     chunkLocations(varPath) {
       real ??= openSourceSync(path, like.dataset);
       return real.chunkLocations?.(varPath);
     },
-    readRaw(offset, size) {
+    readRaw(offset, size, into) {
       real ??= openSourceSync(path, like.dataset);
-      return real.readRaw!(offset, size);
+      return real.readRaw!(offset, size, into);
     },
     close() { real?.close(); },
   };
@@ -179,20 +187,30 @@ function merge(files: SourceFile[], requested: string | undefined, trusted?: { l
   }
   const variables = new Map<string, Variable>([...walkVariables(dataset.root)].map((v) => [v.path, v]));
 
+  /** The file a region along the concat axis lies in, and where it starts in that file; else undefined. */
+  const within = (axis: number, start: readonly number[], count: readonly number[]) => {
+    const lo = start[axis]!, hi = lo + count[axis]!;
+    const i = ordered.findIndex((_, k) => offsets[k]! <= lo && hi <= offsets[k]! + lengths[k]!);
+    if (i < 0) return undefined;
+    const s = start.slice();
+    s[axis] = lo - offsets[i]!;
+    return { file: ordered[i]!, start: s };
+  };
+  const readPlanes = (varPath: string, start: readonly number[], count: readonly number[], size: number): ChunkPlanes | undefined => {
+    const axis = variables.get(varPath)?.dims.indexOf(dim) ?? -1;
+    const one = axis < 0 ? { file: ordered[0]!, start } : within(axis, start, count);
+    return one?.file.readPlanes?.(varPath, one.start, count, size);
+  };
   const read = (varPath: string, start: readonly number[], count: readonly number[], into?: Uint8Array): ArrayData => {
     const v = variables.get(varPath);
     if (!v) throw new ConvertError("Usage", `no variable ${varPath}`);
     const axis = v.dims.indexOf(dim);
     if (axis < 0) return ordered[0]!.read(varPath, start, count, into);
-    const lo = start[axis]!, hi = lo + count[axis]!;
     // Within one file (a task reads one source chunk at a time): that file's answer as it is, without
     // a second region-sized buffer and copy.
-    const inside = ordered.findIndex((_, i) => offsets[i]! <= lo && hi <= offsets[i]! + lengths[i]!);
-    if (inside >= 0) {
-      const s = start.slice();
-      s[axis] = lo - offsets[inside]!;
-      return ordered[inside]!.read(varPath, s, count, into);
-    }
+    const one = within(axis, start, count);
+    if (one) return one.file.read(varPath, one.start, count, into);
+    const lo = start[axis]!, hi = lo + count[axis]!;
     const out = allocate(v.dtype, product(count));
     ordered.forEach((f, i) => {
       const a = Math.max(lo, offsets[i]!), b = Math.min(hi, offsets[i]! + lengths[i]!);
@@ -227,7 +245,7 @@ function merge(files: SourceFile[], requested: string | undefined, trusted?: { l
     local[axis] = start[axis]! - offsets[i]!;
     return { file: ordered[i]!, start: local };
   };
-  return { dataset, files: ordered, concatDim: dim, read, sourceAxes, locate, close: () => ordered.forEach((f) => f.close()) };
+  return { dataset, files: ordered, concatDim: dim, read, readPlanes, sourceAxes, locate, close: () => ordered.forEach((f) => f.close()) };
 }
 
 /** Orders files by the first value of the concat coordinate, refusing overlaps and non-monotonic values. */

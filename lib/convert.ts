@@ -166,7 +166,6 @@ export function planInputs(collection: Collection, encodings: Map<string, ArrayE
     const elementBytes = e.dtype === "string" ? 16 + 2 * width : itemSize(e.dtype);
     return {
       path: e.variable.path, shape: e.shape, chunks: e.chunks, itemSize: elementBytes, source,
-      ...(e.compressor.shuffle !== undefined && !e.compressor.raw && { shuffled: true }),
       ...(axis >= 0 && { fromIndex: { axis, index: job.append!.oldLength } }),
     };
   });

@@ -1,20 +1,22 @@
 /**
  * runTask: the one function every executor runs (inline, worker thread, child process, container).
- * It reads each source chunk that overlaps its block exactly once, assembles the block, then encodes
- * and stores the block's target chunks, and finally records its completion in the store.
+ * It reads each source chunk that overlaps its block exactly once into the block (its target chunks,
+ * see block.ts), then encodes and stores those chunks, and finally records its completion in the store.
  */
 import type { StorageTotals } from "../store/metrics.js";
 import pLimit from "p-limit";
 import * as zarr from "zarrita";
-import { allocate, product, type ArrayData } from "../model.js";
-import { cartesian, chunkIndices, contiguousOffset, copyOut, copyRegion } from "../source/region.js";
+import { itemSize, product, type ArrayData } from "../model.js";
+import { cartesian, chunkIndices } from "../source/region.js";
 import { strictJsonView, zarritaData } from "../store/read.js";
-import { filled, isAllFill, padToChunk, rawChunkBytes, readStored } from "../zarr/chunk.js";
+import { isAllFill, padToChunk, rawChunkBytes, readStored } from "../zarr/chunk.js";
 import { chunkKey, type ArrayEncoding } from "../zarr/encoding.js";
 import { jsonBytes } from "../zarr/json.js";
 import { Scratch } from "../zarr/zstd-addon.js";
 import type { JobSpec, SourceAxis, TaskSpec } from "../plan/types.js";
 import { doneKey, openJob, primed, type JobContext } from "./job.js";
+import { sameMemory, TaskBlock } from "./block.js";
+import { releaseReadBuffers } from "../source/hdf5-direct.js";
 
 export interface TaskOutcome {
   id: number;
@@ -67,7 +69,7 @@ function cellsAlong(axis: SourceAxis, lo: number, hi: number): [number, number][
 }
 
 /** Append: the already-stored part of the block's first chunk row, decoded from the store. */
-async function prefillFromStore(ctx: JobContext, e: ArrayEncoding, task: TaskSpec, axis: number, oldLength: number, block: ArrayData) {
+async function prefillFromStore(ctx: JobContext, e: ArrayEncoding, task: TaskSpec, axis: number, oldLength: number, block: TaskBlock) {
   const loc = zarr.root(strictJsonView(ctx.store)).resolve(e.key);
   const arr = e.format === 2 ? await zarr.open.v2(loc, { kind: "array" }) : await zarr.open.v3(loc, { kind: "array" });
   const rows = cellsAlong(null, task.start[axis]!, Math.min(oldLength, task.start[axis]! + task.count[axis]!));
@@ -76,29 +78,10 @@ async function prefillFromStore(ctx: JobContext, e: ArrayEncoding, task: TaskSpe
   const n = task.count.map((c, i) => (i === axis ? rows[0]![1] - rows[0]![0] : c));
   for (const coords of cartesian(chunkIndices(lo, n, e.chunks))) {
     const got = await arr.getChunk(coords);
-    const data = zarritaData(got.data) as ArrayData;
     const start = coords.map((c, i) => c * e.chunks[i]!);
     const count = start.map((s, i) => Math.min(e.chunks[i]!, (i === axis ? oldLength : e.shape[i]!) - s));
-    copyOut(block, task.count, start.map((s, i) => s - task.start[i]!), data, e.chunks, start.map(() => 0), count);
+    block.placeElements(zarritaData(got.data) as ArrayData, e.chunks, start, start, count);
   }
-}
-
-/** The block's bytes for a region that is one contiguous stretch of it, else undefined. */
-function contiguousIn(block: ArrayData, shape: readonly number[], at: readonly number[], count: readonly number[]): Uint8Array | undefined {
-  if (Array.isArray(block)) return undefined;
-  const offset = contiguousOffset(shape, at, count);
-  if (offset === undefined) return undefined;
-  const typed = block as Uint8Array, es = typed.BYTES_PER_ELEMENT;
-  return new Uint8Array(typed.buffer, typed.byteOffset + offset * es, product(count) * es);
-}
-
-const sameMemory = (a: ArrayData, b: Uint8Array) =>
-  !Array.isArray(a) && (a as Uint8Array).buffer === b.buffer && (a as Uint8Array).byteOffset === b.byteOffset;
-
-/** Fills every element of `a` with the single value in `one`. */
-function fillWith(a: ArrayData, one: ArrayData) {
-  if (Array.isArray(a)) a.fill((one as string[])[0]!);
-  else (a as unknown as { fill(v: unknown): void }).fill((one as unknown as unknown[])[0]);
 }
 
 /**
@@ -155,7 +138,9 @@ export async function runTask(job: JobSpec, task: TaskSpec): Promise<TaskOutcome
   }
   const v = e.variable;
   const outcome: TaskOutcome = { id: task.id, chunksWritten: 0, chunksEmpty: 0, bytesWritten: 0, bytesRead: 0 };
-  const block = allocate(e.dtype, product(task.count));
+  // Shuffled chunks are assembled as byte planes, so they are stored as they are.
+  const planar = e.compressor.encodeShuffled !== undefined && e.compressor.shuffle === itemSize(e.dtype);
+  const block = new TaskBlock(e, task.start, task.count, planar);
 
   // 1. What the store already holds (append), then every source chunk overlapping the block, once.
   const axis = job.append ? v.dims.indexOf(job.append.concatDim) : -1;
@@ -168,55 +153,49 @@ export async function runTask(job: JobSpec, task: TaskSpec): Promise<TaskOutcome
     // Along the concat axis of an append, sources hold only the new part, from oldLength on.
     return cellsAlong(src, Math.max(0, lo - oldLength), Math.max(0, hi - oldLength)).map(([a, b]) => [a + oldLength, b + oldLength] as [number, number]);
   });
-  const es = Array.isArray(block) ? 16 : (block as Uint8Array).BYTES_PER_ELEMENT;
+  const es = e.dtype === "string" ? 16 : itemSize(e.dtype);
   for (const cell of cartesian(cells)) {
     const start = cell.map(([a]) => a), count = cell.map(([a, b]) => b - a);
     const srcStart = start.map((s, i) => (i === axis ? s - oldLength : s));
-    const at = start.map((s, i) => s - task.start[i]!);
-    // Where the cell is one contiguous stretch of the block, the reader may decode straight into it.
-    const into = contiguousIn(block, task.count, at, count);
-    const piece = readStored(ctx.collection.read, v, e.joinChars, srcStart, count, into);
-    if (!(into && sameMemory(piece, into))) copyRegion(block, task.count, piece, count, at);
     outcome.bytesRead += product(count) * es;
+    const planes = block.planar ? ctx.collection.readPlanes(v.path, srcStart, count, block.planar) : undefined;
+    if (planes) {
+      block.placePlanes(planes, start, count);
+      continue;
+    }
+    // Where the cell is one contiguous stretch of a chunk, the reader may decode straight into it.
+    const into = block.intoFor(start, count);
+    const piece = readStored(ctx.collection.read, v, e.joinChars, srcStart, count, into);
+    if (!(into && sameMemory(piece, into))) block.placeElements(piece, count, start, start, count);
   }
 
-  // 2. The block's target chunks: extract, skip if all fill, encode, store.
-  // One chunk buffer per encoder slot, reused: allocating (and zeroing) a fresh one per chunk cost
-  // more than the copy itself. Slots are handed out and returned around each encode.
-  const slots = Math.max(1, task.encoders ?? 1);
-  // Each slot's encoded-output buffer is reused too (by the encoders that can write into one). A
-  // shuffling compressor consumes the chunk before its first await (into the slot's side buffer), so
-  // then the slots share one chunk buffer (the planner counts it so).
-  const shared = e.compressor.shuffle !== undefined ? allocate(e.dtype, product(e.chunks)) : undefined;
-  const free = Array.from({ length: slots }, () => ({ chunk: shared ?? allocate(e.dtype, product(e.chunks)), out: new Scratch() }));
-  const limit = pLimit(slots);
-  const writes: Promise<void>[] = [];
-  // (A 0-d array has one cell and one chunk: the cartesian product of no axes is one empty tuple.)
-  for (const coords of cartesian(chunkIndices(task.start, task.count, e.chunks))) {
-    writes.push(limit(async () => {
-      const slot = free.pop()!, chunk = slot.chunk;
-      try {
-        const start = coords.map((c, i) => c * e.chunks[i]!);
-        const valid = start.map((s, i) => Math.min(e.chunks[i]!, e.shape[i]! - s));
-        // Edge chunks are padded with the fill value, as zarr-python pads them.
-        if (!valid.every((n, i) => n === e.chunks[i])) fillWith(chunk, filled(e, 1));
-        copyOut(chunk, e.chunks, start.map(() => 0), block, task.count, start.map((s, i) => s - task.start[i]!), valid);
-        const key = chunkKey(e, coords);
-        if (isAllFill(chunk, e.fill, e.dtype)) {
-          outcome.chunksEmpty++;
-          // An append or a resumed run may find an older object under this key.
-          if (job.append) await ctx.store.delete(key);
-          return;
-        }
-        const bytes = await e.compressor.encode(rawChunkBytes(chunk), slot.out);
-        await ctx.store.set(key, bytes);
-        outcome.chunksWritten++;
-        outcome.bytesWritten += bytes.byteLength;
-      } finally {
-        free.push(slot);
+  releaseReadBuffers(); // the planner counts reading and encoding apart
+
+  // 2. The block's chunks: skip if all fill, else encode and store.
+  // Slots are handed out and returned around each encode: each has its encoded-output buffer, and a
+  // chunk-sized buffer for padding edge chunks, made when first needed, both reused from chunk to
+  // chunk (allocating and zeroing them per chunk cost more than the copies).
+  const free = Array.from({ length: Math.max(1, task.encoders ?? 1) }, (): { chunk?: ArrayData; out: Scratch } => ({ out: new Scratch() }));
+  const limit = pLimit(free.length);
+  const writes = block.segments.map((seg) => limit(async () => {
+    const slot = free.pop()!;
+    try {
+      const key = chunkKey(e, seg.coords);
+      if (block.allFill(seg)) {
+        outcome.chunksEmpty++;
+        // An append or a resumed run may find an older object under this key.
+        if (job.append) await ctx.store.delete(key);
+        return;
       }
-    }));
-  }
+      const stored = rawChunkBytes(block.storedChunk(seg, slot));
+      const bytes = await (block.planar ? e.compressor.encodeShuffled!(stored, slot.out) : e.compressor.encode(stored, slot.out));
+      await ctx.store.set(key, bytes);
+      outcome.chunksWritten++;
+      outcome.bytesWritten += bytes.byteLength;
+    } finally {
+      free.push(slot);
+    }
+  }));
   await Promise.all(writes);
 
   // 3. Done: a record per task lets a resumed run skip it.

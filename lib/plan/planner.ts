@@ -75,11 +75,10 @@ export function taskMemory(a: ArrayInput, block: readonly number[], encoders = 1
   const sourceChunk = prod(a.source.map((s, i) => Math.min(maxSourceLength(s, block[i]!), a.shape[i]!))) * a.itemSize;
   const chunkBytes = prod(a.chunks) * a.itemSize;
   // runTask reads first, then encodes: the two phases never hold their buffers at the same time.
-  // Reading: the decoded source chunk exists twice briefly (HDF5's buffer, then h5wasm's copy).
-  // Encoding: each chunk in flight has its extracted copy and its compressed output. Shuffled, it has
-  // its shuffled bytes and output instead, and the extracted copies share one buffer (the shuffle
-  // consumes it at once).
-  return blockBytes + Math.max(2 * sourceChunk, encoders * 2 * chunkBytes + (a.shuffled ? chunkBytes : 0));
+  // Reading: a source chunk exists twice briefly (compressed and inflated, or HDF5's buffer and
+  // h5wasm's copy). Encoding: the block holds the chunks as stored; each chunk in flight has its
+  // compressed output, and an edge chunk its padded copy.
+  return blockBytes + Math.max(2 * sourceChunk, encoders * 2 * chunkBytes);
 }
 
 /** Candidate block sizes (in target chunks) along one axis, smallest first. */

@@ -20,8 +20,6 @@ export interface ArrayInput {
   chunks: number[];
   /** Bytes per stored element (an estimate for strings). */
   itemSize: number;
-  /** Chunks are byte-shuffled before compression (one more chunk-sized buffer per task). */
-  shuffled?: boolean;
   /** Per stored axis. */
   source: SourceAxis[];
   /** Only chunk rows at or after this index along `firstAxis` are written (append). */

@@ -16,7 +16,7 @@ import {
   type Group, type Variable,
 } from "../model.js";
 import { readChunkIndex, readRawBytes, type ChunkIndex } from "./hdf5-chunks.js";
-import { readDirect } from "./hdf5-direct.js";
+import { readChunkPlanes, readDirect, type ChunkPlanes } from "./hdf5-direct.js";
 import { validateRegion } from "./region.js";
 import type { SourceFile } from "./types.js";
 
@@ -321,6 +321,13 @@ class Netcdf4File implements SourceFile {
     return normalise(raw, v.dtype, n, varPath, this.path);
   }
 
+  readPlanes(varPath: string, start: readonly number[], count: readonly number[], size: number): ChunkPlanes | undefined {
+    const ds = this.datasets.get(varPath);
+    const v = ds && findVariable(this.dataset, varPath);
+    if (!ds || !v || v.unsupported || validateRegion(this.borrowed ? ds.shape ?? [] : v.shape, start, count)) return undefined;
+    return readChunkPlanes(this, this.borrowed ? this.ownLayout(ds, v) : v, start, count, size);
+  }
+
   /**
    * NC_CHAR bytes, raw. h5wasm decodes fixed strings with TextDecoder("ascii"), which is really
    * windows-1252, so bytes ≥ 0x80 would come back remapped; this is the same hyperslab read its
@@ -353,8 +360,8 @@ class Netcdf4File implements SourceFile {
     return own;
   }
 
-  readRaw(offset: number, size: number): Uint8Array {
-    return readRawBytes(this.src, offset, size);
+  readRaw(offset: number, size: number, into?: Uint8Array): Uint8Array {
+    return readRawBytes(this.src, offset, size, into);
   }
 
   /** Where each stored chunk of a variable is (for copying compressed chunks), if we can tell. */
