@@ -120,7 +120,7 @@ export class TaskBlock {
    * first element is the array's element `origin`, `unit` bytes per element, in `planes` planes —
    * into the segments it overlaps, plane by plane and in the source's own order: a source chunk
    * (20 MB for a day of the seed data) is bigger than the caches, and going over it once per target
-   * chunk instead made the copy 3x slower. Written by hand: it is the one place where the rechunking
+   * chunk instead made the copy up to 2x slower. Written by hand: it is the one place where the rechunking
    * moves every byte.
    */
   private scatter(src: Uint8Array, shape: readonly number[], origin: readonly number[], start: readonly number[], count: readonly number[], planes: number, unit: number) {
