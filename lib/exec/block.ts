@@ -7,7 +7,7 @@
  * unshuffled and reshuffled: on the seed-shaped job that was half of the CPU time outside libzstd.
  */
 import { allocate, itemSize, product, type ArrayData } from "../model.js";
-import { cartesian, chunkIndices, contiguousOffset, copyOut, rowsOf, stridesOf } from "../source/region.js";
+import { cartesian, chunkIndices, contiguousOffset, copyOut, INT_INDEX_LIMIT, rowsOf, rowTerms, stridesOf, widestWord } from "../source/region.js";
 import type { ChunkPlanes } from "../source/hdf5-direct.js";
 import { filled, isAllFill, rawChunkBytes } from "../zarr/chunk.js";
 import type { ArrayEncoding } from "../zarr/encoding.js";
@@ -125,19 +125,20 @@ export class TaskBlock {
    */
   private scatter(src: Uint8Array, shape: readonly number[], origin: readonly number[], start: readonly number[], count: readonly number[], planes: number, unit: number) {
     const srcPlane = product(shape) * unit;
-    const parts = [...this.overlapping(start, count)].map(({ seg, lo, n }) => ({
-      base: (seg.data as Uint8Array).byteOffset,
-      plane: product(seg.valid) * unit,
-      rows: rowsOf(seg.valid, lo.map((l, i) => l - seg.start[i]!), shape, lo.map((l, i) => l - origin[i]!), n),
-    }));
+    const parts = [...this.overlapping(start, count)].map(({ seg, lo, n }) => {
+      const at = lo.map((l, i) => l - seg.start[i]!), from = lo.map((l, i) => l - origin[i]!);
+      return {
+        base: (seg.data as Uint8Array).byteOffset,
+        plane: product(seg.valid) * unit,
+        rows: rowsOf(seg.valid, at, shape, from, n),
+        terms: rowTerms(seg.valid, at, shape, from, n),
+      };
+    });
     if (parts.length === 0) return;
     // Overlaps come last axis fastest: those differing only in it share rows, and take turns.
     const nd = shape.length, turn = nd === 0 ? 1 : chunkIndices(start, count, this.e.chunks)[nd - 1]!.length;
     // The widest words every row starts and ends on (bytes come 2 or 4 at a time, elements whole).
-    let w = 4;
-    const fits = (x: number) => (x * unit) % w === 0;
-    while (w > 1 && !(src.byteOffset % w === 0 && fits(srcPlane / unit) && parts.every((q) =>
-      q.base % w === 0 && fits(q.plane / unit) && fits(q.rows.n) && q.rows.d.every(fits) && q.rows.s.every(fits)))) w /= 2;
+    const w = widestWord([src.byteOffset, srcPlane, ...parts.flatMap((q) => [q.base, q.plane, ...q.terms.map((t) => t * unit)])]);
     const View = w === 4 ? Uint32Array : w === 2 ? Uint16Array : Uint8Array;
     const out = new View(this.buffer!, 0, Math.floor(this.buffer!.byteLength / w));
     const from = new View(src.buffer as ArrayBuffer, src.byteOffset, Math.floor(src.byteLength / w));
@@ -214,6 +215,14 @@ function moveRuns(
   d: Float64Array, s: Float64Array, n: Float64Array, plane: Float64Array, b: number, srcShift: number,
 ): void {
   const m = n.length;
+  if (out.length >= INT_INDEX_LIMIT || from.length >= INT_INDEX_LIMIT) {
+    // Indices past 32-bit integers (a block of over 2^31 words): one native copy per run.
+    for (let j = 0; j < d.length; j++) {
+      const o = d[j]! + b * plane[j % m]!, x = s[j]! + srcShift;
+      out.set(from.subarray(x, x + n[j % m]!), o);
+    }
+    return;
+  }
   for (let j = 0, runs = d.length; j < runs; j++) {
     const q = j % m;
     const o = (d[j]! + b * plane[q]!) | 0, x = (s[j]! + srcShift) | 0, len = n[q]! | 0;

@@ -172,11 +172,8 @@ export function readChunkIndex(src: ByteSource, headerAddr: number, rank: number
 
 /** Reads raw byte ranges of one file (a located chunk), into `into` when given and big enough. */
 export function readRawBytes(src: ByteSource, offset: number, size: number, into?: Uint8Array): Uint8Array {
-  if (into && into.byteLength >= size) {
-    const got = src.readInto(offset, size, into, 0);
-    if (got < size) throw new Error(`unexpected end of file at ${offset + got}`);
-    return into.subarray(0, size);
-  }
-  const b = new Reader(src).bytes(offset, size);
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  const out = into && into.byteLength >= size ? into.subarray(0, size) : new Uint8Array(size);
+  const got = src.readInto(offset, size, out, 0);
+  if (got < size) throw new Error(`unexpected end of file at ${offset + got}`);
+  return out;
 }

@@ -14,17 +14,17 @@ interface NativeHandle {
 }
 type Inflater = zlib.Inflate & { _handle?: NativeHandle | null; _writeState?: Uint32Array };
 
-let inflater: Inflater | undefined;
-let room = new Uint8Array(0);
-
 function fresh(): Inflater {
   const z = zlib.createInflate() as Inflater;
   z.on("error", () => {}); // a bad stream destroys it; the caller is told by the result
   return z;
 }
 
+let inflater: Inflater | undefined = fresh();
+let room = new Uint8Array(0);
+
 /** Whether this Node's zlib offers what inflateInto needs. */
-export const reusedInflate = ((z) => typeof z._handle?.writeSync === "function" && z._writeState instanceof Uint32Array)(fresh());
+export const reusedInflate = typeof inflater._handle?.writeSync === "function" && inflater._writeState instanceof Uint32Array;
 
 /**
  * The zlib stream `input` inflated, when it is complete, valid and exactly `size` bytes: a view of

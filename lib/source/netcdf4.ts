@@ -299,17 +299,28 @@ class Netcdf4File implements SourceFile {
     this.path = src.url;
   }
 
-  read(varPath: string, start: readonly number[], count: readonly number[], into?: Uint8Array): ArrayData {
+  /**
+   * A variable's dataset and description, and for the direct reader its layout and extent in this
+   * very file (they are its own when the description is borrowed from another file).
+   */
+  private lookup(varPath: string) {
     const ds = this.datasets.get(varPath);
     const v = ds && findVariable(this.dataset, varPath);
-    if (!ds || !v) throw new ConvertError("Usage", `no variable ${varPath}`, this.path);
+    if (!ds || !v) return undefined;
+    return this.borrowed ? { ds, v, own: this.ownLayout(ds, v), shape: ds.shape ?? [] } : { ds, v, own: v, shape: v.shape };
+  }
+
+  read(varPath: string, start: readonly number[], count: readonly number[], into?: Uint8Array): ArrayData {
+    const found = this.lookup(varPath);
+    if (!found) throw new ConvertError("Usage", `no variable ${varPath}`, this.path);
+    const { ds, v, own, shape } = found;
     if (v.unsupported) throw new ConvertError("Unsupported", `variable ${varPath} has an unsupported ${v.unsupported}`, this.path);
-    const bad = validateRegion(this.borrowed ? ds.shape ?? [] : v.shape, start, count);
+    const bad = validateRegion(shape, start, count);
     if (bad) throw new ConvertError("Usage", `${varPath}: ${bad}`, this.path);
     const n = count.reduce((a, b) => a * b, 1);
     if (n === 0) return allocate(v.dtype, 0);
     // Deflate (+ shuffle) chunks decoded natively when we can be sure of them; h5wasm otherwise.
-    const direct = readDirect(this, this.borrowed ? this.ownLayout(ds, v) : v, this.borrowed ? ds.shape ?? [] : v.shape, start, count, into);
+    const direct = readDirect(this, own, shape, start, count, into);
     if (direct) return direct;
     let raw: unknown;
     try {
@@ -322,10 +333,9 @@ class Netcdf4File implements SourceFile {
   }
 
   readPlanes(varPath: string, start: readonly number[], count: readonly number[], size: number): ChunkPlanes | undefined {
-    const ds = this.datasets.get(varPath);
-    const v = ds && findVariable(this.dataset, varPath);
-    if (!ds || !v || v.unsupported || validateRegion(this.borrowed ? ds.shape ?? [] : v.shape, start, count)) return undefined;
-    return readChunkPlanes(this, this.borrowed ? this.ownLayout(ds, v) : v, start, count, size);
+    const found = this.lookup(varPath);
+    if (!found || found.v.unsupported || validateRegion(found.shape, start, count)) return undefined;
+    return readChunkPlanes(this, found.own, start, count, size);
   }
 
   /**

@@ -108,6 +108,26 @@ export function rowsOf(
   return { d, s, n: count[nd - 1]! };
 }
 
+/**
+ * Typed-array indices below this are computed in 32-bit integer arithmetic by the copy loops
+ * (`| 0`): V8 runs them ~1.5x faster than with float indices (90-byte rows, measured).
+ */
+export const INT_INDEX_LIMIT = 2 ** 31;
+
+/** The widest of 4, 2 and 1 bytes that divides every one of `bytes` (offsets and lengths). */
+export function widestWord(bytes: readonly number[]): 1 | 2 | 4 {
+  return bytes.every((b) => b % 4 === 0) ? 4 : bytes.every((b) => b % 2 === 0) ? 2 : 1;
+}
+
+/** What every row offset of a copy (see rowsOf) is a sum of multiples of, in elements, and the row length. */
+export function rowTerms(
+  outShape: readonly number[], at: readonly number[], srcShape: readonly number[], start: readonly number[], count: readonly number[],
+): number[] {
+  const nd = srcShape.length;
+  if (nd === 0) return [];
+  return [...stridesOf(outShape).slice(0, -1), ...stridesOf(srcShape).slice(0, -1), at[nd - 1]!, start[nd - 1]!, count[nd - 1]!];
+}
+
 /** Copies the region [start, start + count) out of `src` (shape srcShape) into `out` (shape outShape) at `at`. */
 export function copyOut(
   out: ArrayData, outShape: readonly number[], at: readonly number[],
@@ -115,17 +135,22 @@ export function copyOut(
 ): void {
   const rows = rowsOf(outShape, at, srcShape, start, count);
   if (Array.isArray(out) || Array.isArray(src)) return copyRows(out as unknown as unknown[], src as unknown as unknown[], rows, 1);
-  const w = wordWidth(out, outShape, at, src, srcShape, start, count);
-  const o = w.words(out), x = w.words(src);
+  // Integer words as wide as every row allows (up to 4 bytes): byte planes of shuffled chunks move in
+  // 90-byte rows that are almost always 2- or 4-byte aligned, and words copy 2-4x faster than bytes.
+  const es = (out as Uint8Array).BYTES_PER_ELEMENT;
+  const w = widestWord([out.byteOffset, src.byteOffset, ...rowTerms(outShape, at, srcShape, start, count).map((t) => t * es)]);
+  const View = w === 4 ? Uint32Array : w === 2 ? Uint16Array : Uint8Array;
+  const words = (a: Exclude<ArrayData, string[]>) => new View(a.buffer as ArrayBuffer, a.byteOffset, Math.floor(a.byteLength / w));
+  const o = words(out), x = words(src), per = es / w;
   // Short rows: a plain loop beats creating a subarray per row (measured: 3x on 90-element rows), over
   // integer words so that each loop sees one array type whatever the element type.
-  if (rows.n * w.per >= 256) for (let r = 0; r < rows.d.length; r++) {
-    const s = rows.s[r]! * w.per;
-    o.set(x.subarray(s, s + rows.n * w.per), rows.d[r]! * w.per);
+  if (rows.n * per >= 256 || o.length >= INT_INDEX_LIMIT || x.length >= INT_INDEX_LIMIT) for (let r = 0; r < rows.d.length; r++) {
+    const s = rows.s[r]! * per;
+    o.set(x.subarray(s, s + rows.n * per), rows.d[r]! * per);
   }
-  else if (o instanceof Uint32Array) copyRows32(o, x as Uint32Array, rows, w.per);
-  else if (o instanceof Uint16Array) copyRows16(o, x as Uint16Array, rows, w.per);
-  else copyRows(o, x, rows, w.per);
+  else if (o instanceof Uint32Array) copyRows32(o, x as Uint32Array, rows, per);
+  else if (o instanceof Uint16Array) copyRows16(o, x as Uint16Array, rows, per);
+  else copyRows(o, x, rows, per);
 }
 
 // One copy loop per array type, so that each stays monomorphic.
@@ -149,30 +174,6 @@ function copyRows16(o: Uint16Array, x: Uint16Array, rows: { d: Float64Array; s: 
     const d = (rows.d[r]! * per) | 0, s = (rows.s[r]! * per) | 0;
     for (let k = 0; k < n; k++) o[d + k] = x[s + k]!;
   }
-}
-
-type Typed = Exclude<ArrayData, string[]>;
-
-/**
- * The widest integer words (up to 4 bytes) that every row of a copy starts and ends on, in both
- * arrays, and how many make one element (a fraction for bytes copied two or four at a time). Byte
- * planes of shuffled chunks move in 90-byte rows that are almost always 2- or 4-byte aligned, and
- * words copy 2-4x faster than bytes; whole elements always qualify.
- */
-function wordWidth(
-  out: Typed, outShape: readonly number[], at: readonly number[],
-  src: Typed, srcShape: readonly number[], start: readonly number[], count: readonly number[],
-): { per: number; words(a: Typed): Uint8Array | Uint16Array | Uint32Array } {
-  const es = (out as Uint8Array).BYTES_PER_ELEMENT;
-  const nd = srcShape.length;
-  // Every row offset is a sum of these (in elements), times the element size in bytes.
-  const terms = nd === 0 ? [0] : [
-    ...stridesOf(outShape).slice(0, -1), ...stridesOf(srcShape).slice(0, -1), at[nd - 1]!, start[nd - 1]!, count[nd - 1]!,
-  ];
-  let w = 4;
-  while (w > es && !(terms.every((t) => (t * es) % w === 0) && out.byteOffset % w === 0 && src.byteOffset % w === 0)) w /= 2;
-  const View = w === 4 ? Uint32Array : w === 2 ? Uint16Array : Uint8Array;
-  return { per: es / w, words: (a) => new View(a.buffer as ArrayBuffer, a.byteOffset, Math.floor(a.byteLength / w)) };
 }
 
 /** Every combination of one item from each list, in C order (one empty tuple for no lists). */
