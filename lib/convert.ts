@@ -3,12 +3,13 @@
  * executor, then the root and consolidated metadata last. A lock keeps a second writer out, per-task
  * completion records make a killed run resumable, and appends extend an existing store.
  */
+import { statSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { openCollection, type Collection } from "./collection.js";
 import { ConvertError } from "./errors.js";
 import { createExecutor } from "./exec/registry.js";
-import type { ExecEvent, ExecutorName } from "./exec/types.js";
+import type { ExecEvent, Executor, ExecutorName } from "./exec/types.js";
 import type { EcsSettings } from "./exec/ecs/config.js";
 import { assertRunsOnEcs } from "./exec/ecs/executor.js";
 import { buildEncodings, copyPlan, jobId, JOB_KEY, lazyLengths, primed, namesShuffle, primeJob, STATE_PREFIX } from "./exec/job.js";
@@ -231,6 +232,46 @@ export function chooseExecutor(opts: ConvertOptions, plan: Plan, copied: readonl
   return decoded < AUTO_INLINE_BYTES || plan.tasks.length < 2 || opts.workers === 1 ? "inline" : "threads";
 }
 
+/**
+ * Starts the worker pool while the main thread opens and plans the inputs, so that starting threads,
+ * loading modules and compiling h5wasm (~0.3 s) happen on the other cores: when the run will surely
+ * use the pool — --executor threads or process, or auto with local inputs of more than
+ * AUTO_INLINE_BYTES (decoding never yields fewer bytes than the files hold).
+ */
+function startPoolEarly(inputs: readonly string[], opts: ConvertOptions): { name: ExecutorName; executor: Promise<Executor> } | undefined {
+  const asked = opts.executor ?? "auto";
+  const sure = asked === "threads" || asked === "process";
+  const likely = asked === "auto" && opts.workers !== 1 && opts.codec !== "copy" && localBytes(inputs) >= AUTO_INLINE_BYTES;
+  if (!sure && !likely) return undefined;
+  const name = sure ? asked : "threads";
+  const workers = workersFor({ ...opts, executor: name });
+  const executor = createExecutor(name).then(async (x) => {
+    try {
+      await x.warm?.(workers);
+      return x;
+    } catch (e) {
+      await x.close();
+      throw e;
+    }
+  });
+  executor.catch(() => {}); // a failure shows again when the executor is made the usual way
+  return { name, executor };
+}
+
+/** Bytes of the inputs that are local files (the rest count nothing). */
+function localBytes(inputs: readonly string[]): number {
+  let total = 0;
+  for (const input of inputs) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) continue;
+    try {
+      total += statSync(input).size;
+    } catch {
+      // a missing input is reported by the open that follows
+    }
+  }
+  return total;
+}
+
 /** ECS workers started at most when --workers is not given (the pool's own cap also applies). */
 const DEFAULT_ECS_WORKERS = 16;
 
@@ -328,9 +369,19 @@ async function finish(store: Store, meta: MetadataWriter, prep: PreparedJob) {
 export async function convert(inputs: string[], opts: ConvertOptions): Promise<ConvertSummary> {
   const t0 = performance.now();
   const storageBefore = totalsOf(storageMetrics.summary());
-  const prep = await prepareJob(inputs, opts);
+  const early = startPoolEarly(inputs, opts);
+  let prep: PreparedJob;
+  try {
+    prep = await prepareJob(inputs, opts);
+  } catch (e) {
+    await early?.executor.then((x) => x.close(), () => {});
+    throw e;
+  }
   const store = openStore(opts.out);
   const executorName = chooseExecutor(opts, prep.plan, prep.job.copy);
+  // A pool started early but not wanted after all (auto chose otherwise) is closed at once.
+  const warmed = early?.name === executorName ? early.executor.catch(() => undefined) : undefined;
+  if (early && !warmed) void early.executor.then((x) => x.close(), () => {});
   const workers = workersFor({ ...opts, executor: executorName });
   let createdOut = false;
   let began = false;
@@ -393,7 +444,7 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
     // Inline tasks reuse the files the main thread opened; workers open their own.
     if (executorName === "inline") primeJob({ job: prep.job, collection: prep.collection, store, encodings: prep.encodings });
     else prep.collection.close();
-    const executor = await createExecutor(executorName, { ...(opts.ecs && { ecs: opts.ecs }) });
+    const executor = (await warmed) ?? (await createExecutor(executorName, { ...(opts.ecs && { ecs: opts.ecs }) }));
     let outcomes: TaskOutcome[];
     try {
       outcomes = await executor.run(prep.job, todo, {

@@ -57,6 +57,15 @@ describe("bad input", { skip: CORPUS_MISSING }, () => {
     });
   }
 
+  test("with worker threads starting beside the open, a bad input fails the same way", () => {
+    for (const [input, message] of [[p("missing.nc"), /: no such file$/], [p("truncated4.nc"), /truncated4\.nc: cannot open as HDF5/]] as const) {
+      const out = p("out-threads.zarr");
+      const r = cli(["convert", input, "-o", out, "--executor", "threads", "--workers", "2"], { timeoutMs: 60_000 });
+      assertCleanFailure(r, 1, message);
+      assert.equal(existsSync(out), false, "no output left behind");
+    }
+  });
+
   test("inspect and verify report the same one-line errors", () => {
     assertCleanFailure(cli(["inspect", p("text.nc")]), 1, /text\.nc: not a NetCDF or HDF5 file/);
     assertCleanFailure(cli(["verify", p("missing.nc"), p("x.zarr")]), 1, /x\.zarr: not a complete Zarr store|missing\.nc: no such file/);

@@ -51,10 +51,13 @@ describe("a task's chunk-major block", () => {
     chunks: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: nd, maxLength: nd }),
     source: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: nd, maxLength: nd }),
     wide: fc.boolean(),
+    shared: fc.boolean(),
   }));
 
-  test("elements or byte planes, from element reads or from shuffled source chunks: every stored chunk is the reference chunk's bytes (shuffled when planar)", () => {
-    fc.assert(fc.property(arb, ({ shape, chunks, source, wide }) => {
+  test("elements or byte planes, from element reads or from shuffled source chunks: every stored chunk is the reference chunk's bytes (shuffled when planar), also as another thread sees a shared block", () => {
+    // One spare for every run, as a thread's encode slots outlive tasks: it meets other types and sizes.
+    const spare = {};
+    fc.assert(fc.property(arb, ({ shape, chunks, source, wide, shared }) => {
       const dtype: DType = wide ? "float32" : "uint16";
       const es = wide ? 4 : 2;
       const n = product(shape);
@@ -63,7 +66,7 @@ describe("a task's chunk-major block", () => {
       const e = encoding(dtype, shape, chunks, fill);
       const whole = shape.map(() => 0);
       for (const planar of [false, true]) for (const fromPlanes of planar ? [false, true] : [false]) {
-        const block = new TaskBlock(e, whole, shape, planar);
+        const block = new TaskBlock(e, whole, shape, planar, shared ? "shared" : undefined);
         // The source's chunks, each placed as a region (what a task's cells are).
         for (const sc of positions(shape.map((s, i) => Math.ceil(s / source[i]!)))) {
           const start = sc.map((c, i) => c * source[i]!), count = start.map((s, i) => Math.min(source[i]!, shape[i]! - s));
@@ -77,12 +80,15 @@ describe("a task's chunk-major block", () => {
             block.placePlanes({ planes, chunk: source, at: count.map(() => 0) }, start, count);
           } else block.placeElements(region, count, start, start, count);
         }
-        for (const seg of block.segments) {
-          const stored = block.storedChunk(seg, {}) as Uint8Array;
+        // What another thread builds over the same shared memory.
+        const seen = shared ? new TaskBlock(e, whole, shape, planar, block.buffer as SharedArrayBuffer) : block;
+        assert.equal(seen.buffer instanceof SharedArrayBuffer, shared);
+        for (const seg of seen.segments) {
+          const stored = seen.storedChunk(seg, spare) as Uint8Array;
           const bytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
           const ref = referenceChunk(values, shape, chunks, seg.coords, fill);
           assert.deepEqual(bytes, planar ? shuffle(ref, es, new Uint8Array(ref.length)) : ref, `chunk ${seg.coords} planar=${planar} fromPlanes=${fromPlanes}`);
-          assert.equal(block.allFill(seg), false);
+          assert.equal(seen.allFill(seg), false);
         }
       }
     }), { numRuns: 60 });
@@ -99,6 +105,11 @@ describe("a task's chunk-major block", () => {
       const none = new TaskBlock(encoding("float32", [4, 6], [4, 4], null), [0, 0], [4, 6], planar);
       assert.deepEqual(none.segments.map((s) => none.allFill(s)), [false, false]);
     }
+  });
+
+  test("a block is only ever given the shared memory of the same block", () => {
+    const e = encoding("float32", [8, 6], [4, 6], 0);
+    assert.throws(() => new TaskBlock(e, [0, 0], [8, 6], false, new SharedArrayBuffer(100)), /block of 192 bytes given a buffer of 100/);
   });
 
   test("an element segment holding a region contiguously is offered to the reader to decode into", () => {

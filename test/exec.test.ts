@@ -64,6 +64,45 @@ describe("dispatch", () => {
     assert.equal(out.length, 1);
   });
 
+  test("worker threads split a task: one read, its chunks encoded by whichever lanes are free, then one finish", async () => {
+    const steps: string[] = [];
+    const shared = { buffer: new SharedArrayBuffer(8), segments: 5 };
+    let failedOnce = false;
+    const outcomes = await dispatch([{ ...task(0), encoders: 2 }, task(1)], async (t, step) => {
+      steps.push(`${t.id}:${step.kind}${step.kind === "encode" ? `[${step.from},${step.to})` : ""}`);
+      const base = { id: t.id, chunksWritten: 0, chunksEmpty: 0, bytesWritten: 0, bytesRead: 0 };
+      switch (step.kind) {
+        case "read": return t.id === 0 ? { ok: true, outcome: { ...base, bytesRead: 100 }, shared } : ok(t.id);
+        case "encode":
+          assert.equal(step.shared, shared);
+          if (step.from === 2 && !failedOnce) return (failedOnce = true), { ok: false, error: { message: "EIO", retryable: true } };
+          return { ok: true, outcome: { ...base, chunksWritten: step.to - step.from - (step.from === 4 ? 1 : 0), chunksEmpty: step.from === 4 ? 1 : 0, bytesWritten: 10 * (step.to - step.from) } };
+        case "finish": return { ok: true, outcome: step.outcome };
+        default: throw new Error(`unexpected step ${step.kind}`);
+      }
+    }, { workers: 2, split: true });
+    assert.deepEqual(outcomes.find((o) => o.id === 0), { id: 0, chunksWritten: 4, chunksEmpty: 1, bytesWritten: 50, bytesRead: 100 });
+    assert.deepEqual(outcomes.map((o) => o.id).sort(), [0, 1]);
+    assert.deepEqual(steps.filter((s) => s.startsWith("0:")).sort(),
+      ["0:encode[0,2)", "0:encode[2,4)", "0:encode[2,4)", "0:encode[4,5)", "0:finish", "0:read"]);
+    assert.equal(steps.indexOf("0:finish"), steps.length - 1, "finished after every chunk");
+  });
+
+  test("without shared memory (processes, containers) tasks run whole", async () => {
+    const kinds: string[] = [];
+    await dispatch([task(0), task(1)], async (t, step) => (kinds.push(step.kind), ok(t.id)), { workers: 2 });
+    assert.deepEqual(kinds, ["task", "task"]);
+  });
+
+  test("a pool started beside the open is closed when the open fails", async () => {
+    const ports = () => process.getActiveResourcesInfo().filter((r) => r === "MessagePort").length;
+    const before = ports();
+    await assert.rejects(convert(["/nonexistent/day1.nc"], { out: "/nonexistent/out.zarr", executor: "threads", workers: 2 }),
+      (e) => isConvertError(e, "NotFound") && e.message === "no such file");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(ports(), before, "no worker threads left");
+  });
+
   test("every registered executor name can be created", async () => {
     for (const name of EXECUTOR_NAMES) {
       const ex = await createExecutor(name);

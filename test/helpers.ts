@@ -39,9 +39,10 @@ export interface RunResult {
 }
 
 /** Runs the real CLI entry point, as a user would. */
-export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): RunResult {
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): RunResult {
   const r = spawnSync(process.execPath, [join(ROOT, "bin/convert-to-zarr"), ...args], {
     encoding: "utf8", cwd: opts.cwd ?? ROOT, env: { ...process.env, CONVERT_TO_ZARR_DEBUG: "", ...opts.env },
+    ...(opts.timeoutMs && { timeout: opts.timeoutMs }),
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -23,7 +23,7 @@ export interface Segment {
   data: ArrayData;
 }
 
-type TypedCtor = new (b: ArrayBuffer, offset: number, length: number) => ArrayData;
+type TypedCtor = new (b: ArrayBufferLike, offset: number, length: number) => ArrayData;
 
 export class TaskBlock {
   readonly segments: Segment[] = [];
@@ -32,9 +32,13 @@ export class TaskBlock {
   private readonly first: number[];
   private readonly grid: number[];
   /** Holds every numeric segment. */
-  private readonly buffer: ArrayBuffer | undefined;
+  readonly buffer: ArrayBuffer | SharedArrayBuffer | undefined;
 
-  constructor(private readonly e: ArrayEncoding, start: readonly number[], count: readonly number[], planar: boolean) {
+  /**
+   * `memory`: "shared" puts the segments in a new SharedArrayBuffer (other threads will encode them);
+   * a SharedArrayBuffer is the memory of the same block, filled by another thread.
+   */
+  constructor(private readonly e: ArrayEncoding, start: readonly number[], count: readonly number[], planar: boolean, memory?: "shared" | SharedArrayBuffer) {
     const indices = chunkIndices(start, count, e.chunks);
     this.first = indices.map((l) => l[0] ?? 0);
     this.grid = stridesOf(indices.map((l) => l.length));
@@ -46,7 +50,9 @@ export class TaskBlock {
       return { coords, start: s, valid: s.map((x, i) => Math.min(e.chunks[i]!, e.shape[i]! - x)) };
     });
     // One buffer for all numeric segments: no allocation (or zeroing) per chunk.
-    const buffer = typed ? new ArrayBuffer(shapes.reduce((a, s) => a + product(s.valid) * es, 0)) : undefined;
+    const bytes = shapes.reduce((a, s) => a + product(s.valid) * es, 0);
+    const buffer = !typed ? undefined : memory === undefined ? new ArrayBuffer(bytes) : memory === "shared" ? new SharedArrayBuffer(bytes) : memory;
+    if (buffer && buffer.byteLength !== bytes) throw new Error(`block of ${bytes} bytes given a buffer of ${buffer.byteLength}`);
     this.buffer = buffer;
     const Typed = allocate(e.dtype, 0).constructor as TypedCtor;
     let offset = 0;
@@ -139,9 +145,10 @@ export class TaskBlock {
     const nd = shape.length, turn = nd === 0 ? 1 : chunkIndices(start, count, this.e.chunks)[nd - 1]!.length;
     // The widest words every row starts and ends on (bytes come 2 or 4 at a time, elements whole).
     const w = widestWord([src.byteOffset, srcPlane, ...parts.flatMap((q) => [q.base, q.plane, ...q.terms.map((t) => t * unit)])]);
-    const View = w === 4 ? Uint32Array : w === 2 ? Uint16Array : Uint8Array;
+    // (typed as over an ArrayBuffer: the union of the three constructors takes no SharedArrayBuffer in TS)
+    const View = (w === 4 ? Uint32Array : w === 2 ? Uint16Array : Uint8Array) as new (b: ArrayBufferLike, o: number, n: number) => Uint8Array | Uint16Array | Uint32Array;
     const out = new View(this.buffer!, 0, Math.floor(this.buffer!.byteLength / w));
-    const from = new View(src.buffer as ArrayBuffer, src.byteOffset, Math.floor(src.byteLength / w));
+    const from = new View(src.buffer, src.byteOffset, Math.floor(src.byteLength / w));
     const k = unit / w;
     for (let g = 0; g < parts.length; g += turn) {
       // The group's runs in source order, as word offsets (without the plane's).
@@ -181,13 +188,19 @@ export class TaskBlock {
     if (seg.valid.every((n, i) => n === e.chunks[i])) return seg.data;
     const n = product(e.chunks);
     const zeros = e.chunks.map(() => 0);
+    // The spare may have held another array's chunk (slots outlive tasks): reused only if it has
+    // the same type and length.
+    const fits = (like: ArrayData, length: number) => spare.chunk?.constructor === like.constructor && spare.chunk.length === length;
     if (!this.planar) {
-      const chunk = (spare.chunk ??= allocate(e.dtype, n));
+      if (!fits(allocate(e.dtype, 0), n)) spare.chunk = allocate(e.dtype, n);
+      const chunk = spare.chunk!;
       fillWith(chunk, filled(e, 1));
       copyOut(chunk, e.chunks, zeros, seg.data, seg.valid, zeros, seg.valid);
       return chunk;
     }
-    const es = this.planar, chunk = (spare.chunk ??= new Uint8Array(n * es)) as Uint8Array;
+    const es = this.planar;
+    if (!fits(new Uint8Array(0), n * es)) spare.chunk = new Uint8Array(n * es);
+    const chunk = spare.chunk as Uint8Array;
     const pattern = rawChunkBytes(filled(e, 1)), src = seg.data as Uint8Array, plane = product(seg.valid);
     for (let b = 0; b < es; b++) {
       const out = chunk.subarray(b * n, (b + 1) * n);

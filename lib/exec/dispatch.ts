@@ -1,12 +1,14 @@
 /**
  * Shared by every executor: keeps `workers` tasks in flight, retries a failed task (bounded) when
  * its failure may pass (a crashed worker, an I/O error), and otherwise fails the run with the task,
- * the file and the cause. Written by hand: it is the retry and error policy, ~60 lines, and the
- * pools underneath (tinypool) already do the queueing.
+ * the file and the cause. With worker threads it also splits tasks: a task's block is read by one
+ * thread, then its chunks are encoded by whichever threads are free. Written by hand: it is the
+ * retry, error and splitting policy, and the pools underneath (tinypool) already do the queueing.
  */
 import { ConvertError, isConvertError, oneLine, type ErrorTag } from "../errors.js";
 import type { TaskSpec } from "../plan/types.js";
-import type { TaskOutcome } from "./task.js";
+import { addTotals } from "../store/metrics.js";
+import type { SharedBlock, TaskOutcome } from "./task.js";
 import type { ExecOptions, WireError, WorkerResult } from "./types.js";
 
 /** Bad data stays bad: such failures are not retried. */
@@ -19,9 +21,9 @@ export function toWire(e: unknown): WireError {
   return { message: oneLine(e), retryable: true };
 }
 
-export async function runGuarded(run: () => Promise<TaskOutcome>): Promise<WorkerResult> {
+export async function runGuarded(run: () => Promise<{ outcome: TaskOutcome; shared?: SharedBlock }>): Promise<WorkerResult> {
   try {
-    return { ok: true, outcome: await run() };
+    return { ok: true, ...(await run()) };
   } catch (e) {
     return { ok: false, error: toWire(e) };
   }
@@ -32,40 +34,114 @@ export function describeTask(t: TaskSpec): string {
   return `task ${t.id} (${t.array}[${region}])`;
 }
 
+/**
+ * What a worker runs for a task: all of it, or — worker threads, which share memory — one of its
+ * steps: read the block into shared memory, encode some of its chunks, record it as done.
+ */
+export type Step =
+  | { kind: "task" }
+  | { kind: "read" }
+  | { kind: "encode"; shared: SharedBlock; from: number; to: number }
+  | { kind: "finish"; outcome: TaskOutcome };
+
+interface Item {
+  t: TaskSpec;
+  attempt: number;
+  step: Step;
+}
+
+/** A task whose block was read into shared memory, while its chunks are encoded. */
+interface Splitting {
+  outcome: TaskOutcome;
+  pending: number;
+}
+
+/** Adds an encode step's counts to its task's. */
+function merge(into: TaskOutcome, part: TaskOutcome) {
+  into.chunksWritten += part.chunksWritten;
+  into.chunksEmpty += part.chunksEmpty;
+  into.bytesWritten += part.bytesWritten;
+  if (part.storage) into.storage = into.storage ? addTotals(into.storage, part.storage) : part.storage;
+}
+
 export async function dispatch(
   tasks: readonly TaskSpec[],
-  runOne: (t: TaskSpec) => Promise<WorkerResult>,
-  opts: ExecOptions,
+  runOne: (t: TaskSpec, step: Step) => Promise<WorkerResult>,
+  opts: ExecOptions & { split?: boolean },
 ): Promise<TaskOutcome[]> {
   const attempts = opts.attempts ?? 3;
-  const queue = tasks.map((t) => ({ t, attempt: 1 }));
+  const lanes = Math.max(1, opts.split ? opts.workers : Math.min(opts.workers, tasks.length));
+  // In parallel, biggest blocks first (longest processing time first): a big task started last
+  // would run alone. One lane keeps the plan's order.
+  const size = (t: TaskSpec) => t.count.reduce((a, b) => a * b, 1);
+  const ordered = lanes > 1 ? [...tasks].sort((a, b) => size(b) - size(a) || a.id - b.id) : tasks;
+  const queue: Item[] = ordered.map((t) => ({ t, attempt: 1, step: { kind: opts.split ? "read" : "task" } }));
+  const splitting = new Map<number, Splitting>();
   const results: TaskOutcome[] = [];
   let failure: ConvertError | undefined;
-  const worker = async () => {
-    while (!failure && queue.length) {
+  let running = 0;
+  // Lanes with nothing to take wait here while a running step may still add steps (a split task's).
+  let waiting: (() => void)[] = [];
+  const wake = () => {
+    const w = waiting;
+    waiting = [];
+    w.forEach((f) => f());
+  };
+  const done = (o: TaskOutcome) => {
+    results.push(o);
+    opts.onTaskDone?.(o);
+  };
+  const succeeded = (item: Item, r: WorkerResult & { ok: true }) => {
+    const { t, step } = item;
+    if (step.kind === "read" && r.shared) {
+      // Its chunks go first, to whichever lanes are free: the block's memory is let go soonest.
+      const per = Math.max(1, t.encoders ?? 1), parts: Item[] = [];
+      for (let from = 0; from < r.shared.segments; from += per) {
+        parts.push({ t, attempt: 1, step: { kind: "encode", shared: r.shared, from, to: Math.min(r.shared.segments, from + per) } });
+      }
+      splitting.set(t.id, { outcome: r.outcome, pending: parts.length });
+      queue.unshift(...parts);
+    } else if (step.kind === "encode") {
+      const s = splitting.get(t.id)!;
+      merge(s.outcome, r.outcome);
+      if (--s.pending === 0) {
+        splitting.delete(t.id);
+        queue.unshift({ t, attempt: 1, step: { kind: "finish", outcome: s.outcome } });
+      }
+    } else done(r.outcome);
+  };
+  const lane = async () => {
+    for (;;) {
+      if (failure) return;
       if (opts.signal?.aborted) {
         failure = new ConvertError("Usage", "cancelled");
-        break;
+        return;
       }
-      const item = queue.shift()!;
+      const item = queue.shift();
+      if (!item) {
+        if (running === 0) return;
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        continue;
+      }
+      running++;
       let r: WorkerResult;
       try {
-        r = await runOne(item.t);
+        r = await runOne(item.t, item.step);
       } catch (e) {
         r = { ok: false, error: { message: `worker failed: ${oneLine(e)}`, retryable: true } };
       }
-      if (r.ok) {
-        results.push(r.outcome);
-        opts.onTaskDone?.(r.outcome);
-      } else if (r.error.retryable && item.attempt < attempts) {
-        queue.push({ t: item.t, attempt: item.attempt + 1 });
+      running--;
+      if (r.ok) succeeded(item, r);
+      else if (r.error.retryable && item.attempt < attempts) {
+        queue.push({ ...item, attempt: item.attempt + 1 });
       } else {
         const times = item.attempt > 1 ? ` after ${item.attempt} attempts` : "";
         failure = new ConvertError((r.error.tag as ErrorTag) ?? "Unreadable", `${describeTask(item.t)} failed${times}: ${r.error.message}`, r.error.path);
       }
+      wake();
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.workers, tasks.length)) }, worker));
+  await Promise.all(Array.from({ length: lanes }, lane));
   if (failure) throw failure;
   return results;
 }

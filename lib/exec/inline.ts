@@ -7,7 +7,7 @@ import type { ExecOptions, Executor } from "./types.js";
 export class InlineExecutor implements Executor {
   readonly name = "inline" as const;
   run(job: JobSpec, tasks: readonly TaskSpec[], opts: ExecOptions) {
-    return dispatch(tasks, (t) => runGuarded(() => runTask(job, t)), { ...opts, workers: 1 });
+    return dispatch(tasks, (t) => runGuarded(async () => ({ outcome: await runTask(job, t) })), { ...opts, workers: 1 });
   }
   async cancel() {}
   async close() {}

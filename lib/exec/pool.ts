@@ -4,6 +4,7 @@ import { ConvertError } from "../errors.js";
 import type { JobSpec, TaskSpec } from "../plan/types.js";
 import { dispatch } from "./dispatch.js";
 import { workerIo } from "../worker/io.js";
+import type { WorkerPayload } from "../worker/main.js";
 import type { ExecOptions, Executor, WorkerResult } from "./types.js";
 
 type Tinypool = import("tinypool").default;
@@ -34,10 +35,17 @@ export class PoolExecutor implements Executor {
     return this.pool;
   }
 
+  async warm(workers: number) {
+    const pool = await this.open(workers);
+    await Promise.all(Array.from({ length: workers }, () => pool.run({ warm: true } satisfies WorkerPayload)));
+  }
+
   async run(job: JobSpec, tasks: readonly TaskSpec[], opts: ExecOptions) {
     const pool = await this.open(opts.workers);
     const io = workerIo();
-    return dispatch(tasks, (task) => pool.run({ job, task, io }) as Promise<WorkerResult>, opts);
+    // Threads share memory: a task's chunks may be encoded by any of them (dispatch.ts).
+    const split = this.name === "threads";
+    return dispatch(tasks, (task, step) => pool.run({ job, task, io, step } satisfies WorkerPayload) as Promise<WorkerResult>, { ...opts, split });
   }
 
   async cancel() {

@@ -2,6 +2,10 @@
  * runTask: the one function every executor runs (inline, worker thread, child process, container).
  * It reads each source chunk that overlaps its block exactly once into the block (its target chunks,
  * see block.ts), then encodes and stores those chunks, and finally records its completion in the store.
+ *
+ * Worker threads may split a task in those three steps (readShared, encodeShared, finishTask): the
+ * block is read into shared memory and its chunks are encoded by whichever threads are free, so one
+ * big task does not leave the other threads idle while it compresses.
  */
 import type { StorageTotals } from "../store/metrics.js";
 import pLimit from "p-limit";
@@ -15,7 +19,7 @@ import { jsonBytes } from "../zarr/json.js";
 import { Scratch } from "../zarr/zstd-addon.js";
 import type { JobSpec, SourceAxis, TaskSpec } from "../plan/types.js";
 import { doneKey, openJob, primed, type JobContext } from "./job.js";
-import { sameMemory, TaskBlock } from "./block.js";
+import { sameMemory, TaskBlock, type Segment } from "./block.js";
 import { releaseReadBuffers } from "../source/hdf5-direct.js";
 
 export interface TaskOutcome {
@@ -128,21 +132,73 @@ const COPY_WRITES_IN_FLIGHT = 16;
 
 export async function runTask(job: JobSpec, task: TaskSpec): Promise<TaskOutcome> {
   const ctx = await contextFor(job);
+  const e = encodingOf(ctx, task);
+  const outcome = emptyOutcome(task);
+  if (e.compressor.raw) await copyChunks(ctx, e, task, outcome);
+  else {
+    const block = await readBlock(ctx, e, task, outcome, false);
+    await encodeSegments(ctx, e, block, block.segments, task.encoders, outcome);
+  }
+  return finishTask(job, outcome);
+}
+
+/** What a shared read leaves for others: the block's buffer and how many chunks it holds. */
+export interface SharedBlock {
+  buffer: SharedArrayBuffer;
+  segments: number;
+}
+
+/**
+ * The first half of a task whose chunks any worker thread may encode: reads the block into shared
+ * memory and hands it back (with the outcome so far), or, when there is nothing worth sharing (a
+ * copy, text, fewer chunks than one worker encodes at once), runs the whole task.
+ */
+export async function readShared(job: JobSpec, task: TaskSpec): Promise<{ outcome: TaskOutcome; shared?: SharedBlock }> {
+  const ctx = await contextFor(job);
+  const e = encodingOf(ctx, task);
+  const segments = product(chunkIndices(task.start, task.count, e.chunks).map((l) => l.length));
+  if (e.compressor.raw || e.dtype === "string" || segments <= (task.encoders ?? 1)) return { outcome: await runTask(job, task) };
+  const outcome = emptyOutcome(task);
+  const block = await readBlock(ctx, e, task, outcome, true);
+  return { outcome, shared: { buffer: block.buffer as SharedArrayBuffer, segments } };
+}
+
+/** Encodes and stores chunks [from, to) of a block that readShared left in shared memory. */
+export async function encodeShared(job: JobSpec, task: TaskSpec, shared: SharedBlock, from: number, to: number): Promise<TaskOutcome> {
+  const ctx = await contextFor(job);
+  const e = encodingOf(ctx, task);
+  const block = new TaskBlock(e, task.start, task.count, isPlanar(e), shared.buffer);
+  const outcome = emptyOutcome(task);
+  await encodeSegments(ctx, e, block, block.segments.slice(from, to), task.encoders, outcome);
+  return outcome;
+}
+
+/** Records a finished task in the store, so that a resumed run skips it. */
+export async function finishTask(job: JobSpec, outcome: TaskOutcome): Promise<TaskOutcome> {
+  const ctx = await contextFor(job);
+  await ctx.store.set(doneKey(outcome.id), jsonBytes(outcome));
+  return outcome;
+}
+
+function encodingOf(ctx: JobContext, task: TaskSpec): ArrayEncoding {
   const e = ctx.encodings.get(task.array);
   if (!e) throw new Error(`task ${task.id}: no array ${task.array} in job`);
-  if (e.compressor.raw) {
-    const outcome: TaskOutcome = { id: task.id, chunksWritten: 0, chunksEmpty: 0, bytesWritten: 0, bytesRead: 0 };
-    await copyChunks(ctx, e, task, outcome);
-    await ctx.store.set(doneKey(task.id), jsonBytes(outcome));
-    return outcome;
-  }
-  const v = e.variable;
-  const outcome: TaskOutcome = { id: task.id, chunksWritten: 0, chunksEmpty: 0, bytesWritten: 0, bytesRead: 0 };
-  // Shuffled chunks are assembled as byte planes, so they are stored as they are.
-  const planar = e.compressor.encodeShuffled !== undefined && e.compressor.shuffle === itemSize(e.dtype);
-  const block = new TaskBlock(e, task.start, task.count, planar);
+  return e;
+}
 
-  // 1. What the store already holds (append), then every source chunk overlapping the block, once.
+const emptyOutcome = (task: TaskSpec): TaskOutcome => ({ id: task.id, chunksWritten: 0, chunksEmpty: 0, bytesWritten: 0, bytesRead: 0 });
+
+/** Shuffled chunks are assembled as byte planes, so they are stored as they are. */
+const isPlanar = (e: ArrayEncoding) => e.compressor.encodeShuffled !== undefined && e.compressor.shuffle === itemSize(e.dtype);
+
+/**
+ * Reads the task's block: what the store already holds (append), then every source chunk overlapping
+ * the block, once. In shared memory when other threads will encode its chunks.
+ */
+async function readBlock(ctx: JobContext, e: ArrayEncoding, task: TaskSpec, outcome: TaskOutcome, shared: boolean): Promise<TaskBlock> {
+  releaseEncodeSlots(); // the planner counts reading and encoding apart
+  const block = new TaskBlock(e, task.start, task.count, isPlanar(e), shared ? "shared" : undefined);
+  const v = e.variable, job = ctx.job;
   const axis = job.append ? v.dims.indexOf(job.append.concatDim) : -1;
   const oldLength = axis >= 0 ? job.append!.oldLength : 0;
   if (axis >= 0 && task.start[axis]! < oldLength) await prefillFromStore(ctx, e, task, axis, oldLength, block);
@@ -168,23 +224,40 @@ export async function runTask(job: JobSpec, task: TaskSpec): Promise<TaskOutcome
     const piece = readStored(ctx.collection.read, v, e.joinChars, srcStart, count, into);
     if (!(into && sameMemory(piece, into))) block.placeElements(piece, count, start, start, count);
   }
+  releaseReadBuffers();
+  return block;
+}
 
-  releaseReadBuffers(); // the planner counts reading and encoding apart
+interface EncodeSlot {
+  /** A chunk-sized buffer for padding edge chunks, made when first needed. */
+  chunk?: ArrayData;
+  /** The encoded output. */
+  out: Scratch;
+}
 
-  // 2. The block's chunks: skip if all fill, else encode and store.
-  // Slots are handed out and returned around each encode: each has its encoded-output buffer, and a
-  // chunk-sized buffer for padding edge chunks, made when first needed, both reused from chunk to
-  // chunk (allocating and zeroing them per chunk cost more than the copies).
-  const free = Array.from({ length: Math.max(1, task.encoders ?? 1) }, (): { chunk?: ArrayData; out: Scratch } => ({ out: new Scratch() }));
+// A thread's encode slots, kept from chunk to chunk and task to task (allocating and zeroing them
+// per chunk cost more than the copies), and let go when a block is read.
+let slots: EncodeSlot[] = [];
+function releaseEncodeSlots() {
+  slots = [];
+}
+
+/**
+ * Encodes and stores the given chunks of a block, `encoders` at a time (overlapping compression
+ * with writing); chunks equal to the fill value everywhere are not stored.
+ */
+async function encodeSegments(ctx: JobContext, e: ArrayEncoding, block: TaskBlock, segments: readonly Segment[], encoders = 1, outcome: TaskOutcome) {
+  while (slots.length < Math.max(1, encoders)) slots.push({ out: new Scratch() });
+  const free = slots.slice(0, Math.max(1, encoders));
   const limit = pLimit(free.length);
-  const writes = block.segments.map((seg) => limit(async () => {
+  await Promise.all(segments.map((seg) => limit(async () => {
     const slot = free.pop()!;
     try {
       const key = chunkKey(e, seg.coords);
       if (block.allFill(seg)) {
         outcome.chunksEmpty++;
         // An append or a resumed run may find an older object under this key.
-        if (job.append) await ctx.store.delete(key);
+        if (ctx.job.append) await ctx.store.delete(key);
         return;
       }
       const stored = rawChunkBytes(block.storedChunk(seg, slot));
@@ -195,10 +268,5 @@ export async function runTask(job: JobSpec, task: TaskSpec): Promise<TaskOutcome
     } finally {
       free.push(slot);
     }
-  }));
-  await Promise.all(writes);
-
-  // 3. Done: a record per task lets a resumed run skip it.
-  await ctx.store.set(doneKey(task.id), jsonBytes(outcome));
-  return outcome;
+  })));
 }

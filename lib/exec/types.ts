@@ -1,5 +1,5 @@
 import type { JobSpec, PlanEstimates, TaskSpec } from "../plan/types.js";
-import type { TaskOutcome } from "./task.js";
+import type { SharedBlock, TaskOutcome } from "./task.js";
 import type { CostEstimate } from "./ecs/cost.js";
 
 export type ExecutorName = "inline" | "threads" | "process" | "ecs";
@@ -27,6 +27,8 @@ export interface ExecOptions {
 export interface Executor {
   readonly name: ExecutorName;
   run(job: JobSpec, tasks: readonly TaskSpec[], opts: ExecOptions): Promise<TaskOutcome[]>;
+  /** Starts its workers and loads what every task needs, before the job is known (optional). */
+  warm?(workers: number): Promise<void>;
   /** Stops whatever the executor started (a kernel interrupt, a notebook's clean-up cell). */
   cancel(): Promise<void>;
   close(): Promise<void>;
@@ -40,4 +42,5 @@ export interface WireError {
   retryable: boolean;
 }
 
-export type WorkerResult = { ok: true; outcome: TaskOutcome } | { ok: false; error: WireError };
+/** A step's result; `shared` when a read step left its block for others to encode (dispatch.ts). */
+export type WorkerResult = { ok: true; outcome: TaskOutcome; shared?: SharedBlock } | { ok: false; error: WireError };

@@ -121,9 +121,9 @@ function attrValue(a: H5Attribute, dtype: DType): AttrValue {
   throw new Error(`unexpected attribute value of type ${typeof v}`);
 }
 
-function readAttrs(obj: { attrs: Record<string, H5Attribute> }, problems: string[]): Attribute[] {
+function readAttrs(attrs: Record<string, H5Attribute>, problems: string[]): Attribute[] {
   const out: Attribute[] = [];
-  for (const [name, a] of Object.entries(obj.attrs)) {
+  for (const [name, a] of Object.entries(attrs)) {
     if (INTERNAL_ATTRS.has(name)) continue;
     // NC_CHAR attributes are one fixed-length HDF5 string of any size: text.
     const m = a.metadata;
@@ -144,20 +144,23 @@ function filterNames(ds: H5Dataset): string[] {
   });
 }
 
-const isDimScale = (ds: H5Dataset) => ds.attrs["CLASS"]?.value === "DIMENSION_SCALE";
-const isPureDim = (ds: H5Dataset) =>
-  isDimScale(ds) && String(ds.attrs["NAME"]?.value ?? "").startsWith(NC_DIM_WITHOUT_VAR);
+// (attributes are passed in: h5wasm's `attrs` getter makes every attribute object anew on each use)
+const isDimScale = (attrs: Record<string, H5Attribute>) => attrs["CLASS"]?.value === "DIMENSION_SCALE";
+const isPureDim = (attrs: Record<string, H5Attribute>) =>
+  isDimScale(attrs) && String(attrs["NAME"]?.value ?? "").startsWith(NC_DIM_WITHOUT_VAR);
 const baseName = (p: string) => p.slice(p.lastIndexOf("/") + 1);
 
 /** Builds our model of an HDF5 file, assigning dimension names the way netCDF-C does. */
 function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; datasets: Map<string, H5Dataset> } {
   const datasets = new Map<string, H5Dataset>();
   let phonyCounter = 0;
-  let sawNetcdf = "_NCProperties" in file.attrs;
+  let sawNetcdf = false;
 
   const visit = (g: H5Group, gpath: string, name: string): Group => {
     const problems: string[] = [];
-    const group: Group = { name, path: gpath, attrs: readAttrs(g, problems), dims: [], variables: [], groups: [] };
+    const gAttrs = g.attrs;
+    if (g === file && "_NCProperties" in gAttrs) sawNetcdf = true;
+    const group: Group = { name, path: gpath, attrs: readAttrs(gAttrs, problems), dims: [], variables: [], groups: [] };
     if (problems.length) throw new ConvertError("Unsupported", `group ${gpath}: ${problems[0]}`, path);
     // netCDF-C: phony dimensions are per group and per distinct size, reused across datasets.
     const phony: Dimension[] = [];
@@ -171,11 +174,12 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
       if (!(entity instanceof h5.Dataset)) continue; // committed datatypes and links hold no data
       const ds = entity;
       const shape = ds.shape ?? [];
-      if (isDimScale(ds)) {
+      const attrs = ds.attrs, dimScale = isDimScale(attrs);
+      if (dimScale) {
         sawNetcdf = true;
         const max = ds.metadata.maxshape?.[0] ?? shape[0]!;
         group.dims.push({ name: key, size: shape[0] ?? 0, unlimited: max > Number.MAX_SAFE_INTEGER });
-        if (isPureDim(ds)) continue;
+        if (isPureDim(attrs)) continue;
       }
       const varProblems: string[] = [];
       const t = dtypeOf(ds.metadata);
@@ -183,7 +187,7 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
       const dims = shape.map((size, i) => {
         const scales = ds.get_attached_scales(i);
         if (scales.length) return baseName(scales[0]!);
-        if (i === 0 && isDimScale(ds)) return key;
+        if (i === 0 && dimScale) return key;
         let d = phony.find((p) => p.size === size && !used.has(p.name));
         if (!d) {
           d = { name: `phony_dim_${phonyCounter++}`, size, unlimited: false };
@@ -194,7 +198,7 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
       });
       const v: Variable = {
         name: key, path: childPath, dtype: typeof t === "string" ? t : "uint8", dims, shape,
-        attrs: typeof t === "string" ? readAttrs(ds, varProblems) : [],
+        attrs: typeof t === "string" ? readAttrs(attrs, varProblems) : [],
         sourceChunks: ds.metadata.chunks ?? null, filters: filterNames(ds),
         hdf5: { filters: ds.filters.map((f) => ({ id: f.id, cdValues: [...f.cd_values] })), littleEndian: ds.metadata.littleEndian },
       };

@@ -15,7 +15,7 @@ import { openStore } from "../store/open.js";
 import type { Store } from "../store/types.js";
 import { fromJsonBytes, jsonBytes } from "../zarr/json.js";
 import { oneLine } from "../errors.js";
-import handle from "./main.js";
+import { runPayload } from "./main.js";
 import type { WorkerResult } from "../exec/types.js";
 
 const log = (event: string, fields: Record<string, unknown> = {}) =>
@@ -103,7 +103,7 @@ async function main(): Promise<number> {
       const t0 = performance.now();
       let r: WorkerResult;
       for (let attempt = 1; ; attempt++) {
-        r = await handle({ job: manifest.job, task });
+        r = await runPayload({ job: manifest.job, task });
         if (r.ok || !r.error.retryable || attempt >= manifest.attempts) break;
         log("task-retry", { worker, task: task.id, attempt, message: r.error.message });
       }
