@@ -9,7 +9,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { z } from "zod";
+import { createRequire } from "node:module";
+import type { z } from "zod";
 import { ConvertError } from "../../errors.js";
 import { hasAwsCredentials } from "../../store/s3-config.js";
 import { readLocalEcsState } from "../../ecslocal/state.js";
@@ -17,29 +18,34 @@ import { readLocalEcsState } from "../../ecslocal/state.js";
 export const DEFAULT_STACK_NAME = "ConvertToZarr";
 export const stackParameterName = (stack = DEFAULT_STACK_NAME) => `/convert-to-zarr/${stack}`;
 
-const StackConfigSchema = z.object({
-  bucket: z.string().min(1),
-  region: z.string().min(1).optional(),
-  stackName: z.string().min(1).optional(),
-  cluster: z.string().min(1).optional(),
-  taskDefinition: z.string().min(1).optional(),
-  containerName: z.string().min(1).optional(),
-  subnets: z.array(z.string().min(1)).optional(),
-  securityGroups: z.array(z.string().min(1)).optional(),
-  /** The worker's size and kind, for the cost estimate. */
-  vcpu: z.number().positive().optional(),
-  memoryGiB: z.number().positive().optional(),
-  architecture: z.enum(["X86_64", "ARM64"]).optional(),
-  spot: z.boolean().optional(),
-  maxWorkers: z.number().int().positive().optional(),
-  pricing: z.object({ vcpuHour: z.number().positive(), gbHour: z.number().positive(), source: z.string().optional() }).optional(),
-  workerTimeoutS: z.number().positive().optional(),
-  logGroup: z.string().min(1).optional(),
-  dashboard: z.string().min(1).optional(),
-});
+// zod loads lazily (~50 ms of every start otherwise): only a stack config is ever validated with it.
+function stackConfigSchema() {
+  const { z } = createRequire(import.meta.url)("zod") as typeof import("zod");
+  return z.object({
+    bucket: z.string().min(1),
+    region: z.string().min(1).optional(),
+    stackName: z.string().min(1).optional(),
+    cluster: z.string().min(1).optional(),
+    taskDefinition: z.string().min(1).optional(),
+    containerName: z.string().min(1).optional(),
+    subnets: z.array(z.string().min(1)).optional(),
+    securityGroups: z.array(z.string().min(1)).optional(),
+    /** The worker's size and kind, for the cost estimate. */
+    vcpu: z.number().positive().optional(),
+    memoryGiB: z.number().positive().optional(),
+    architecture: z.enum(["X86_64", "ARM64"]).optional(),
+    spot: z.boolean().optional(),
+    maxWorkers: z.number().int().positive().optional(),
+    pricing: z.object({ vcpuHour: z.number().positive(), gbHour: z.number().positive(), source: z.string().optional() }).optional(),
+    workerTimeoutS: z.number().positive().optional(),
+    logGroup: z.string().min(1).optional(),
+    dashboard: z.string().min(1).optional(),
+  });
+}
+let schema: ReturnType<typeof stackConfigSchema> | undefined;
 
 /** What the deployed stack tells its users. */
-export type StackConfig = z.infer<typeof StackConfigSchema>;
+export type StackConfig = z.infer<ReturnType<typeof stackConfigSchema>>;
 
 /** The first problem of a parse as "field: message", for one-line errors. */
 function firstIssue(e: z.ZodError): string {
@@ -54,7 +60,7 @@ export function parseStackConfig(text: string, where: string): StackConfig {
   } catch (e) {
     throw new ConvertError("Usage", `not valid JSON: ${(e as Error).message}`, where);
   }
-  const r = StackConfigSchema.safeParse(raw);
+  const r = (schema ??= stackConfigSchema()).safeParse(raw);
   if (!r.success) {
     const missingBucket = r.error.issues.some((i) => i.path[0] === "bucket");
     throw new ConvertError("Usage", missingBucket ? "stack config has no bucket" : `stack config: ${firstIssue(r.error)}`, where);
