@@ -88,6 +88,30 @@ describe("dispatch", () => {
     assert.equal(steps.indexOf("0:finish"), steps.length - 1, "finished after every chunk");
   });
 
+  test("a finished block's memory is lent to the next read (V8 never frees shared memory passed between threads)", async () => {
+    let made = 0;
+    const lentTo = new Map<number, SharedArrayBuffer | undefined>();
+    const tasks = [8, 6, 6, 4, 4, 2].map((n, id) => ({ id, array: "/x", start: [0], count: [n], encoders: 1 }));
+    const outcomes = await dispatch(tasks, async (t, step) => {
+      const base = { id: t.id, chunksWritten: 0, chunksEmpty: 0, bytesWritten: 0, bytesRead: 0 };
+      if (step.kind === "read") {
+        lentTo.set(t.id, step.memory);
+        // As readShared: the lent memory when big enough, else a new block (and the lent one back).
+        const fits = step.memory && step.memory.byteLength >= t.count[0]!;
+        const buffer = fits ? step.memory! : (made++, new SharedArrayBuffer(t.count[0]!));
+        return { ok: true, outcome: base, shared: { buffer, segments: 2 }, ...(step.memory && !fits && { unused: step.memory }) };
+      }
+      if (step.kind === "encode") return { ok: true, outcome: { ...base, chunksWritten: step.to - step.from } };
+      if (step.kind === "finish") return { ok: true, outcome: step.outcome };
+      throw new Error("unexpected");
+    }, { workers: 2, split: true });
+    assert.equal(outcomes.length, 6);
+    assert.ok(outcomes.every((o) => o.chunksWritten === 2));
+    assert.equal(made, 2, "one block per lane, then reuse");
+    assert.equal(lentTo.get(0), undefined);
+    assert.ok([2, 3, 4, 5].every((id) => lentTo.get(id) instanceof SharedArrayBuffer), "later reads are lent a finished block");
+  });
+
   test("without shared memory (processes, containers) tasks run whole", async () => {
     const kinds: string[] = [];
     await dispatch([task(0), task(1)], async (t, step) => (kinds.push(step.kind), ok(t.id)), { workers: 2 });

@@ -31,12 +31,15 @@ export class TaskBlock {
   readonly planar: number;
   private readonly first: number[];
   private readonly grid: number[];
-  /** Holds every numeric segment. */
+  /** Holds every numeric segment (from its start). */
   readonly buffer: ArrayBuffer | SharedArrayBuffer | undefined;
+  /** Bytes of the numeric segments. */
+  readonly bytes: number;
 
   /**
    * `memory`: "shared" puts the segments in a new SharedArrayBuffer (other threads will encode them);
-   * a SharedArrayBuffer is the memory of the same block, filled by another thread.
+   * a SharedArrayBuffer (at least `bytes` long; the segments use its start) is the memory of the
+   * same block filled by another thread, or one reused from an earlier block, zeroed by the caller.
    */
   constructor(private readonly e: ArrayEncoding, start: readonly number[], count: readonly number[], planar: boolean, memory?: "shared" | SharedArrayBuffer) {
     const indices = chunkIndices(start, count, e.chunks);
@@ -52,7 +55,8 @@ export class TaskBlock {
     // One buffer for all numeric segments: no allocation (or zeroing) per chunk.
     const bytes = shapes.reduce((a, s) => a + product(s.valid) * es, 0);
     const buffer = !typed ? undefined : memory === undefined ? new ArrayBuffer(bytes) : memory === "shared" ? new SharedArrayBuffer(bytes) : memory;
-    if (buffer && buffer.byteLength !== bytes) throw new Error(`block of ${bytes} bytes given a buffer of ${buffer.byteLength}`);
+    if (buffer && buffer.byteLength < bytes) throw new Error(`block of ${bytes} bytes given a buffer of ${buffer.byteLength}`);
+    this.bytes = bytes;
     this.buffer = buffer;
     const Typed = allocate(e.dtype, 0).constructor as TypedCtor;
     let offset = 0;

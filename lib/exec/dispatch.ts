@@ -21,7 +21,7 @@ export function toWire(e: unknown): WireError {
   return { message: oneLine(e), retryable: true };
 }
 
-export async function runGuarded(run: () => Promise<{ outcome: TaskOutcome; shared?: SharedBlock }>): Promise<WorkerResult> {
+export async function runGuarded(run: () => Promise<{ outcome: TaskOutcome; shared?: SharedBlock; unused?: SharedArrayBuffer }>): Promise<WorkerResult> {
   try {
     return { ok: true, ...(await run()) };
   } catch (e) {
@@ -40,7 +40,7 @@ export function describeTask(t: TaskSpec): string {
  */
 export type Step =
   | { kind: "task" }
-  | { kind: "read" }
+  | { kind: "read"; memory?: SharedArrayBuffer }
   | { kind: "encode"; shared: SharedBlock; from: number; to: number }
   | { kind: "finish"; outcome: TaskOutcome };
 
@@ -54,6 +54,7 @@ interface Item {
 interface Splitting {
   outcome: TaskOutcome;
   pending: number;
+  memory: SharedArrayBuffer;
 }
 
 /** Adds an encode step's counts to its task's. */
@@ -77,6 +78,20 @@ export async function dispatch(
   const ordered = lanes > 1 ? [...tasks].sort((a, b) => size(b) - size(a) || a.id - b.id) : tasks;
   const queue: Item[] = ordered.map((t) => ({ t, attempt: 1, step: { kind: opts.split ? "read" : "task" } }));
   const splitting = new Map<number, Splitting>();
+  // Blocks of finished split tasks, lent to the next reads (at most one per lane, the largest):
+  // shared memory passed between threads is never counted as garbage by V8, so a new block per task
+  // would pile up, and a reused one also spares the new memory's page faults.
+  const spare: SharedArrayBuffer[] = [];
+  const giveBack = (m: SharedArrayBuffer | undefined) => {
+    if (!m) return;
+    spare.push(m);
+    spare.sort((a, b) => b.byteLength - a.byteLength).splice(lanes);
+  };
+  const lend = (step: Step): Step => {
+    if (step.kind !== "read") return step;
+    const memory = spare.shift();
+    return memory ? { kind: "read", memory } : { kind: "read" };
+  };
   const results: TaskOutcome[] = [];
   let failure: ConvertError | undefined;
   let running = 0;
@@ -91,21 +106,23 @@ export async function dispatch(
     results.push(o);
     opts.onTaskDone?.(o);
   };
-  const succeeded = (item: Item, r: WorkerResult & { ok: true }) => {
-    const { t, step } = item;
+  const succeeded = (item: Item, step: Step, r: WorkerResult & { ok: true }) => {
+    const { t } = item;
+    giveBack(r.unused);
     if (step.kind === "read" && r.shared) {
       // Its chunks go first, to whichever lanes are free: the block's memory is let go soonest.
       const per = Math.max(1, t.encoders ?? 1), parts: Item[] = [];
       for (let from = 0; from < r.shared.segments; from += per) {
         parts.push({ t, attempt: 1, step: { kind: "encode", shared: r.shared, from, to: Math.min(r.shared.segments, from + per) } });
       }
-      splitting.set(t.id, { outcome: r.outcome, pending: parts.length });
+      splitting.set(t.id, { outcome: r.outcome, pending: parts.length, memory: r.shared.buffer });
       queue.unshift(...parts);
     } else if (step.kind === "encode") {
       const s = splitting.get(t.id)!;
       merge(s.outcome, r.outcome);
       if (--s.pending === 0) {
         splitting.delete(t.id);
+        giveBack(s.memory);
         queue.unshift({ t, attempt: 1, step: { kind: "finish", outcome: s.outcome } });
       }
     } else done(r.outcome);
@@ -124,19 +141,22 @@ export async function dispatch(
         continue;
       }
       running++;
+      const step = lend(item.step);
       let r: WorkerResult;
       try {
-        r = await runOne(item.t, item.step);
+        r = await runOne(item.t, step);
       } catch (e) {
         r = { ok: false, error: { message: `worker failed: ${oneLine(e)}`, retryable: true } };
       }
       running--;
-      if (r.ok) succeeded(item, r);
-      else if (r.error.retryable && item.attempt < attempts) {
-        queue.push({ ...item, attempt: item.attempt + 1 });
-      } else {
-        const times = item.attempt > 1 ? ` after ${item.attempt} attempts` : "";
-        failure = new ConvertError((r.error.tag as ErrorTag) ?? "Unreadable", `${describeTask(item.t)} failed${times}: ${r.error.message}`, r.error.path);
+      if (r.ok) succeeded(item, step, r);
+      else {
+        if (step.kind === "read") giveBack(step.memory); // zeroed again before any reuse
+        if (r.error.retryable && item.attempt < attempts) queue.push({ ...item, attempt: item.attempt + 1 });
+        else {
+          const times = item.attempt > 1 ? ` after ${item.attempt} attempts` : "";
+          failure = new ConvertError((r.error.tag as ErrorTag) ?? "Unreadable", `${describeTask(item.t)} failed${times}: ${r.error.message}`, r.error.path);
+        }
       }
       wake();
     }

@@ -42,5 +42,8 @@ export interface WireError {
   retryable: boolean;
 }
 
-/** A step's result; `shared` when a read step left its block for others to encode (dispatch.ts). */
-export type WorkerResult = { ok: true; outcome: TaskOutcome; shared?: SharedBlock } | { ok: false; error: WireError };
+/**
+ * A step's result; `shared` when a read step left its block for others to encode, `unused` when it
+ * did not use the memory it was lent (dispatch.ts).
+ */
+export type WorkerResult = { ok: true; outcome: TaskOutcome; shared?: SharedBlock; unused?: SharedArrayBuffer } | { ok: false; error: WireError };

@@ -26,7 +26,7 @@ export type WorkerPayload = TaskPayload | { warm: true };
 function runStep(job: JobSpec, task: TaskSpec, step: Step) {
   switch (step.kind) {
     case "task": return runTask(job, task).then((outcome) => ({ outcome }));
-    case "read": return readShared(job, task);
+    case "read": return readShared(job, task, step.memory);
     case "encode": return encodeShared(job, task, step.shared, step.from, step.to).then((outcome) => ({ outcome }));
     case "finish": return finishTask(job, step.outcome).then((outcome) => ({ outcome }));
   }
