@@ -57,6 +57,36 @@ interface Splitting {
   memory: SharedArrayBuffer;
 }
 
+/**
+ * Blocks of finished split tasks, kept to be lent to the next reads (at most `keep`, the largest).
+ * Shared memory passed between threads is never counted as garbage by V8, so a new block per task
+ * would pile up; a reused one also spares new memory's page faults.
+ */
+class SpareBlocks {
+  private blocks: SharedArrayBuffer[] = [];
+  constructor(private readonly keep: number) {}
+  giveBack(m: SharedArrayBuffer | undefined) {
+    if (!m) return;
+    this.blocks.push(m);
+    this.blocks.sort((a, b) => b.byteLength - a.byteLength).splice(this.keep);
+  }
+  /** A read step with the largest spare block, if any. */
+  lend(step: Step): Step {
+    if (step.kind !== "read") return step;
+    const memory = this.blocks.shift();
+    return memory ? { kind: "read", memory } : { kind: "read" };
+  }
+}
+
+/** The encode steps of a split task: `encoders` chunks each (a worker overlaps compressing and writing). */
+function encodeSteps(t: TaskSpec, shared: SharedBlock): Item[] {
+  const per = Math.max(1, t.encoders ?? 1), steps: Item[] = [];
+  for (let from = 0; from < shared.segments; from += per) {
+    steps.push({ t, attempt: 1, step: { kind: "encode", shared, from, to: Math.min(shared.segments, from + per) } });
+  }
+  return steps;
+}
+
 /** Adds an encode step's counts to its task's. */
 function merge(into: TaskOutcome, part: TaskOutcome) {
   into.chunksWritten += part.chunksWritten;
@@ -78,20 +108,7 @@ export async function dispatch(
   const ordered = lanes > 1 ? [...tasks].sort((a, b) => size(b) - size(a) || a.id - b.id) : tasks;
   const queue: Item[] = ordered.map((t) => ({ t, attempt: 1, step: { kind: opts.split ? "read" : "task" } }));
   const splitting = new Map<number, Splitting>();
-  // Blocks of finished split tasks, lent to the next reads (at most one per lane, the largest):
-  // shared memory passed between threads is never counted as garbage by V8, so a new block per task
-  // would pile up, and a reused one also spares the new memory's page faults.
-  const spare: SharedArrayBuffer[] = [];
-  const giveBack = (m: SharedArrayBuffer | undefined) => {
-    if (!m) return;
-    spare.push(m);
-    spare.sort((a, b) => b.byteLength - a.byteLength).splice(lanes);
-  };
-  const lend = (step: Step): Step => {
-    if (step.kind !== "read") return step;
-    const memory = spare.shift();
-    return memory ? { kind: "read", memory } : { kind: "read" };
-  };
+  const spare = new SpareBlocks(lanes);
   const results: TaskOutcome[] = [];
   let failure: ConvertError | undefined;
   let running = 0;
@@ -108,21 +125,18 @@ export async function dispatch(
   };
   const succeeded = (item: Item, step: Step, r: WorkerResult & { ok: true }) => {
     const { t } = item;
-    giveBack(r.unused);
+    spare.giveBack(r.unused);
     if (step.kind === "read" && r.shared) {
-      // Its chunks go first, to whichever lanes are free: the block's memory is let go soonest.
-      const per = Math.max(1, t.encoders ?? 1), parts: Item[] = [];
-      for (let from = 0; from < r.shared.segments; from += per) {
-        parts.push({ t, attempt: 1, step: { kind: "encode", shared: r.shared, from, to: Math.min(r.shared.segments, from + per) } });
-      }
-      splitting.set(t.id, { outcome: r.outcome, pending: parts.length, memory: r.shared.buffer });
-      queue.unshift(...parts);
+      // Its chunks go first, to whichever lanes are free: the block is done with soonest.
+      const steps = encodeSteps(t, r.shared);
+      splitting.set(t.id, { outcome: r.outcome, pending: steps.length, memory: r.shared.buffer });
+      queue.unshift(...steps);
     } else if (step.kind === "encode") {
       const s = splitting.get(t.id)!;
       merge(s.outcome, r.outcome);
       if (--s.pending === 0) {
         splitting.delete(t.id);
-        giveBack(s.memory);
+        spare.giveBack(s.memory);
         queue.unshift({ t, attempt: 1, step: { kind: "finish", outcome: s.outcome } });
       }
     } else done(r.outcome);
@@ -141,7 +155,7 @@ export async function dispatch(
         continue;
       }
       running++;
-      const step = lend(item.step);
+      const step = spare.lend(item.step);
       let r: WorkerResult;
       try {
         r = await runOne(item.t, step);
@@ -151,7 +165,7 @@ export async function dispatch(
       running--;
       if (r.ok) succeeded(item, step, r);
       else {
-        if (step.kind === "read") giveBack(step.memory); // zeroed again before any reuse
+        if (step.kind === "read") spare.giveBack(step.memory); // zeroed again before any reuse
         if (r.error.retryable && item.attempt < attempts) queue.push({ ...item, attempt: item.attempt + 1 });
         else {
           const times = item.attempt > 1 ? ` after ${item.attempt} attempts` : "";
