@@ -36,10 +36,13 @@ describe("store lifecycle", { skip: PYTHON_MISSING }, () => {
 
   // Small tasks (8 MiB budget) so a kill lands between many completion records; gzip -9 makes the
   // writing phase long next to process start-up, so most kill points land inside it.
-  const OPTS = ["--chunks", "time=48,lat=30,lon=36", "--max-mem", "8MiB", "--executor", "inline", "-q", "--codec", "gzip", "--level", "9"];
+  const BASE_OPTS = ["--chunks", "time=48,lat=30,lon=36", "--max-mem", "8MiB", "-q", "--codec", "gzip", "--level", "9"];
+  const OPTS = [...BASE_OPTS, "--executor", "inline"];
 
-  for (const format of ["3", "2"]) {
-    test(`SIGKILL at any point, then --resume: byte-identical to an uninterrupted run (v${format})`, async () => {
+  // v2 on worker threads: kills also land between a split task's read, encode and finish steps.
+  for (const [format, executor] of [["3", "inline"], ["2", "threads"]] as const) {
+    test(`SIGKILL at any point, then --resume: byte-identical to an uninterrupted run (v${format}, ${executor})`, async () => {
+      const OPTS = [...BASE_OPTS, "--executor", executor, "--workers", "2"];
       const reference = join(tmp.dir, `reference.v${format}.zarr`);
       const t0 = performance.now();
       const r = cli(["convert", ...days, "-o", reference, "--zarr-format", format, ...OPTS]);
