@@ -478,6 +478,8 @@ export async function convert(inputs: string[], opts: ConvertOptions): Promise<C
     throw e;
   } finally {
     prep.collection.close();
+    // Closing twice is harmless: also when the run ended before it used the early pool.
+    await warmed?.then((x) => x?.close());
   }
 }
 

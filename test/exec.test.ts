@@ -165,6 +165,22 @@ describe("executors give byte-identical stores", { skip: PYTHON_MISSING }, () =>
   }
 });
 
+describe("the pool started beside the open", { skip: PYTHON_MISSING }, () => {
+  const tmp = tempDir("early");
+  after(() => tmp.cleanup());
+
+  test("is closed when the run stops before using it (the output exists)", async () => {
+    const days = dailyArchive(join(tmp.dir, "days"), ["--days", "2", "--nlat", "19", "--nlon", "24"]);
+    const out = join(tmp.dir, "taken.zarr");
+    await convert(days, { out, executor: "inline" });
+    const ports = () => process.getActiveResourcesInfo().filter((r) => r === "MessagePort").length;
+    const before = ports();
+    await assert.rejects(convert(days, { out, executor: "threads", workers: 2 }), (e) => isConvertError(e, "OutputExists"));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(ports(), before, "no worker threads left");
+  });
+});
+
 describe("--codec copy", { skip: PYTHON_MISSING }, () => {
   const tmp = tempDir("copy");
   let days: string[] = [];
