@@ -187,8 +187,12 @@ function merge(files: SourceFile[], requested: string | undefined, trusted?: { l
   }
   const variables = new Map<string, Variable>([...walkVariables(dataset.root)].map((v) => [v.path, v]));
 
-  /** The file a region along the concat axis lies in, and where it starts in that file; else undefined. */
+  /**
+   * The one file a region lies in (any file's, for variables without the concat axis: they are the
+   * same in every file), and where it starts in that file; else undefined.
+   */
   const within = (axis: number, start: readonly number[], count: readonly number[]) => {
+    if (axis < 0) return { file: ordered[0]!, start };
     const lo = start[axis]!, hi = lo + count[axis]!;
     const i = ordered.findIndex((_, k) => offsets[k]! <= lo && hi <= offsets[k]! + lengths[k]!);
     if (i < 0) return undefined;
@@ -197,15 +201,13 @@ function merge(files: SourceFile[], requested: string | undefined, trusted?: { l
     return { file: ordered[i]!, start: s };
   };
   const readPlanes = (varPath: string, start: readonly number[], count: readonly number[], size: number): ChunkPlanes | undefined => {
-    const axis = variables.get(varPath)?.dims.indexOf(dim) ?? -1;
-    const one = axis < 0 ? { file: ordered[0]!, start } : within(axis, start, count);
+    const one = within(variables.get(varPath)?.dims.indexOf(dim) ?? -1, start, count);
     return one?.file.readPlanes?.(varPath, one.start, count, size);
   };
   const read = (varPath: string, start: readonly number[], count: readonly number[], into?: Uint8Array): ArrayData => {
     const v = variables.get(varPath);
     if (!v) throw new ConvertError("Usage", `no variable ${varPath}`);
     const axis = v.dims.indexOf(dim);
-    if (axis < 0) return ordered[0]!.read(varPath, start, count, into);
     // Within one file (a task reads one source chunk at a time): that file's answer as it is, without
     // a second region-sized buffer and copy.
     const one = within(axis, start, count);

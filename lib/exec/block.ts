@@ -33,8 +33,6 @@ export class TaskBlock {
   private readonly grid: number[];
   /** Holds every numeric segment (from its start). */
   readonly buffer: ArrayBuffer | SharedArrayBuffer | undefined;
-  /** Bytes of the numeric segments. */
-  readonly bytes: number;
 
   /**
    * `memory`: "shared" puts the segments in a new SharedArrayBuffer (other threads will encode them);
@@ -56,7 +54,6 @@ export class TaskBlock {
     const bytes = shapes.reduce((a, s) => a + product(s.valid) * es, 0);
     const buffer = !typed ? undefined : memory === undefined ? new ArrayBuffer(bytes) : memory === "shared" ? new SharedArrayBuffer(bytes) : memory;
     if (buffer && buffer.byteLength < bytes) throw new Error(`block of ${bytes} bytes given a buffer of ${buffer.byteLength}`);
-    this.bytes = bytes;
     this.buffer = buffer;
     const Typed = allocate(e.dtype, 0).constructor as TypedCtor;
     let offset = 0;

@@ -8,7 +8,7 @@
 import { ConvertError, isConvertError, oneLine, type ErrorTag } from "../errors.js";
 import type { TaskSpec } from "../plan/types.js";
 import { addTotals } from "../store/metrics.js";
-import type { SharedBlock, TaskOutcome } from "./task.js";
+import type { SharedBlock, StepResult, TaskOutcome } from "./task.js";
 import type { ExecOptions, WireError, WorkerResult } from "./types.js";
 
 /** Bad data stays bad: such failures are not retried. */
@@ -21,7 +21,7 @@ export function toWire(e: unknown): WireError {
   return { message: oneLine(e), retryable: true };
 }
 
-export async function runGuarded(run: () => Promise<{ outcome: TaskOutcome; shared?: SharedBlock; unused?: SharedArrayBuffer }>): Promise<WorkerResult> {
+export async function runGuarded(run: () => Promise<StepResult>): Promise<WorkerResult> {
   try {
     return { ok: true, ...(await run()) };
   } catch (e) {

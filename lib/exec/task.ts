@@ -148,13 +148,20 @@ export interface SharedBlock {
   segments: number;
 }
 
+/** What a step of a task gives back: its outcome, and from a read, the shared block and any memory it did not use. */
+export interface StepResult {
+  outcome: TaskOutcome;
+  shared?: SharedBlock;
+  unused?: SharedArrayBuffer;
+}
+
 /**
  * The first step of a task whose chunks any worker thread may encode: reads the block into shared
  * memory — `memory`, an earlier block's, when it is big enough, else new — and hands it back with
  * the outcome so far (and `memory` if unused). When there is nothing worth sharing (a copy, text,
  * fewer chunks than one worker encodes at once) it runs the whole task.
  */
-export async function readShared(job: JobSpec, task: TaskSpec, memory?: SharedArrayBuffer): Promise<{ outcome: TaskOutcome; shared?: SharedBlock; unused?: SharedArrayBuffer }> {
+export async function readShared(job: JobSpec, task: TaskSpec, memory?: SharedArrayBuffer): Promise<StepResult> {
   const ctx = await contextFor(job);
   const e = encodingOf(ctx, task);
   const segments = product(chunkIndices(task.start, task.count, e.chunks).map((l) => l.length));

@@ -1,5 +1,5 @@
 import type { JobSpec, PlanEstimates, TaskSpec } from "../plan/types.js";
-import type { SharedBlock, TaskOutcome } from "./task.js";
+import type { StepResult, TaskOutcome } from "./task.js";
 import type { CostEstimate } from "./ecs/cost.js";
 
 export type ExecutorName = "inline" | "threads" | "process" | "ecs";
@@ -46,4 +46,4 @@ export interface WireError {
  * A step's result; `shared` when a read step left its block for others to encode, `unused` when it
  * did not use the memory it was lent (dispatch.ts).
  */
-export type WorkerResult = { ok: true; outcome: TaskOutcome; shared?: SharedBlock; unused?: SharedArrayBuffer } | { ok: false; error: WireError };
+export type WorkerResult = ({ ok: true } & StepResult) | { ok: false; error: WireError };
