@@ -16,10 +16,10 @@ import { expandInputs } from "./io/inputs.js";
 import { findVariable, getAttr } from "./model.js";
 import { planJob } from "./plan/planner.js";
 import type { JobSpec } from "./plan/types.js";
-import { readRawDocs, strictJsonView } from "./store/read.js";
+import { readRawDocs, zarritaView } from "./store/read.js";
 import { attrsToJson } from "./zarr/attrs.js";
 import { codecOfMetadata } from "./zarr/codecs.js";
-import { V2_DTYPES } from "./zarr/encoding.js";
+import { fillValueJson, V2_DTYPES, v3DataType } from "./zarr/encoding.js";
 import { encodeJson } from "./zarr/json.js";
 import { IN_PROGRESS_KEY } from "./zarr/layout.js";
 import { compareValues } from "./verify.js";
@@ -66,12 +66,9 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
       const v = findVariable(ds, `/${a.rel}`);
       if (!v) mismatch(`variable /${a.rel} is missing`);
       if (v.unsupported) mismatch(`variable ${v.path} has an unsupported ${v.unsupported}`);
-      const joined = format === 3 && v.dtype === "char";
-      const storedDims = joined ? v.dims.slice(0, -1) : v.dims;
-      if (!same(storedDims, a.dims)) mismatch(`variable ${v.path} has dimensions (${storedDims.join(", ")}), the store (${a.dims.join(", ")})`);
+      if (!same(v.dims, a.dims)) mismatch(`variable ${v.path} has dimensions (${v.dims.join(", ")}), the store (${a.dims.join(", ")})`);
       const axis = a.dims.indexOf(dim);
-      const newShape = joined ? v.shape.slice(0, -1) : v.shape;
-      newShape.forEach((n, i) => {
+      v.shape.forEach((n, i) => {
         if (i !== axis && n !== a.shape[i]) mismatch(`variable ${v.path} has ${a.dims[i]} = ${n}, the store ${a.shape[i]}`);
       });
       for (const name of ENCODING_ATTRS) {
@@ -81,7 +78,7 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
         if (!same(mineJson, theirs)) mismatch(`variable ${v.path} attribute ${name} is ${encodeJson(mineJson ?? null)}, the store has ${encodeJson(theirs ?? null)}`);
       }
       if (axis >= 0) {
-        chunks[v.path] = joined ? [...a.chunks, v.shape[v.shape.length - 1]!] : a.chunks;
+        chunks[v.path] = a.chunks;
       }
     }
     // The store's own encoding must come out of the new files too (dtype, fill value, codec).
@@ -93,30 +90,33 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
     const encodings = await buildEncodings(collection, job);
     for (const e of encodings.values()) {
       const a = arrays.find((x) => `/${x.rel}` === e.variable.path)!;
-      const dtype = format === 2 ? a.doc["dtype"] : a.doc["data_type"];
-      const expected = format === 2 ? Object.entries(V2_DTYPES).find(([, v2]) => v2 === dtype)?.[0] : dtype;
-      if (expected !== e.dtype) mismatch(`variable ${e.variable.path} has dtype ${e.dtype}, the store ${String(expected ?? dtype)}`);
+      const storedType = format === 2 ? a.doc["dtype"] : a.doc["data_type"];
+      if (!same(format === 2 ? V2_DTYPES[e.dtype] : v3DataType(e.dtype), storedType)) {
+        mismatch(`variable ${e.variable.path} has dtype ${e.dtype}, the store ${encodeJson(storedType ?? null)}`);
+      }
       // The job shuffles if any array is shuffled; a store that shuffles some of its arrays only is not ours.
       const stored = shuffled.get(e.variable.path)!;
       if (stored !== (e.compressor.shuffle !== undefined)) {
         mismatch(`variable ${e.variable.path} is stored ${stored ? "with byte shuffle; this append would not shuffle it" : "without byte shuffle; this append would shuffle it"}`);
       }
-      const storedFill = format === 2 ? a.doc["fill_value"] : a.attrs["_FillValue"];
-      const newFill = format === 2 ? (e.fill === null ? null : e.fill) : e.attrs["_FillValue"];
+      // The mask: v2 keeps it in fill_value; v3 in the _FillValue attribute, text fills in fill_value only.
       const fillText = (x: unknown) => (typeof x === "number" && Number.isNaN(x) ? "NaN" : encodeJson(x ?? null));
+      const textFill = format === 3 && (e.dtype === "char" || e.dtype === "string");
+      const storedFill = format === 2 ? a.doc["fill_value"] : textFill ? a.doc["fill_value"] : a.attrs["_FillValue"];
+      const newFill = format === 2 ? e.fill : textFill ? fillValueJson(e) : e.attrs["_FillValue"];
       if (fillText(storedFill) !== fillText(newFill) && !(format === 2 && String(storedFill) === fillText(newFill))) {
         mismatch(`variable ${e.variable.path} has _FillValue ${fillText(newFill)}, the store ${fillText(storedFill)}`);
       }
     }
 
     // Arrays without the concat dimension (coordinates, masks) must hold the same values.
-    const root = zarr.root(strictJsonView(store));
+    const root = zarr.root(zarritaView(store));
     for (const a of arrays.filter((x) => !x.dims.includes(dim))) {
       const v = findVariable(ds, `/${a.rel}`)!;
       const loc = root.resolve(a.rel);
       const arr = format === 2 ? await zarr.open.v2(loc, { kind: "array" }) : await zarr.open.v3(loc, { kind: "array" });
       try {
-        await compareValues(opts.out, collection.read, v, arr, a.shape, format === 3 && v.dtype === "char");
+        await compareValues(opts.out, collection.read, v, arr, a.shape);
       } catch (e) {
         if (isConvertError(e, "VerifyFailed")) mismatch(e.message.replace(/^variable /, "variable ").replace(/source (.*), store/, "file $1, store"));
         throw e;

@@ -163,8 +163,7 @@ export function planInputs(collection: Collection, encodings: Map<string, ArrayE
     const axis = job.append ? e.dims.indexOf(job.append.concatDim) : -1;
     if (axis >= 0 && source[axis]) source[axis] = [job.append!.oldLength, ...source[axis]!];
     // Strings: an estimate of a JS string per element (characters are 2 bytes, plus a header).
-    const width = e.joinChars && e.variable.shape.length ? e.variable.shape[e.variable.shape.length - 1]! : 8;
-    const elementBytes = e.dtype === "string" ? 16 + 2 * width : itemSize(e.dtype);
+    const elementBytes = e.dtype === "string" ? 32 : itemSize(e.dtype);
     return {
       path: e.variable.path, shape: e.shape, chunks: e.chunks, itemSize: elementBytes, source,
       ...(axis >= 0 && { fromIndex: { axis, index: job.append!.oldLength } }),

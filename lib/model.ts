@@ -50,8 +50,16 @@ export interface Variable {
   filters: string[];
   /** HDF5 sources: the filter pipeline as stored (ids and parameters) and the byte order. */
   hdf5?: { filters: { id: number; cdValues: number[] }[]; littleEndian: boolean };
+  /** NetCDF-4 enum: `dtype` is its base integer type; the member names and values, and the type's name. */
+  enum?: EnumType;
   /** Set when the variable's type cannot be written to Zarr faithfully: the reason. */
   unsupported?: string;
+}
+
+export interface EnumType {
+  /** The named type's path in the file (e.g. "/cloud_t"), when it is a committed datatype. */
+  name?: string;
+  members: Record<string, number | bigint>;
 }
 
 export interface Group {

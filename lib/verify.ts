@@ -10,9 +10,9 @@ import { ConvertError } from "./errors.js";
 import { allocate, itemSize, product, walkGroups, walkVariables, type ArrayData, type Attribute, type Variable } from "./model.js";
 import { openStore } from "./store/open.js";
 import { expandInputs } from "./io/inputs.js";
-import { readStoreContents, strictJsonView, zarritaData } from "./store/read.js";
+import { readStoreContents, zarritaView, zarritaData } from "./store/read.js";
 import { attrToJson, JsonFloat } from "./zarr/attrs.js";
-import { readStored } from "./zarr/chunk.js";
+import { v3FillDropped } from "./zarr/encoding.js";
 import { storePath } from "./zarr/layout.js";
 
 export interface VerifyOptions {
@@ -59,6 +59,14 @@ function decodeFillAttr(v: Variable, stored: unknown): unknown {
     if (b.length === 8) return b.readDoubleLE(0);
   }
   return stored;
+}
+
+/** A text _FillValue carried by the v3 array's fill_value only: base64 of the char byte, or the string. */
+function checkTextFill(store: string, v: Variable, src: Attribute, stored: unknown): void {
+  const want = typeof src.value === "string" ? src.value : String(src.value[0] ?? "");
+  const got = v.dtype === "char" && typeof stored === "string" ? Buffer.from(stored, "base64").toString("latin1").replace(/\0/g, "") : stored;
+  const expected = v.dtype === "char" ? want.slice(0, 1) : want;
+  if (got !== expected) differ(store, `variable ${v.path}: fill_value ${fmt(stored)} in the store, _FillValue ${fmt(want)} in the source`);
 }
 
 function checkAttrs(store: string, where: string, src: readonly Attribute[], stored: Record<string, unknown>, ignore: Set<string>): number {
@@ -132,7 +140,7 @@ export async function verify(inputs: string[], storeUrl: string, opts: VerifyOpt
     }
     const all = [...walkVariables(ds.root)];
     const wanted = opts.variables?.length ? all.filter((v) => contents.nodes.has(storePath(v.path))) : all;
-    const root = zarr.root(strictJsonView(store));
+    const root = zarr.root(zarritaView(store));
     for (const v of wanted) {
       const key = storePath(v.path);
       const node = contents.nodes.get(key);
@@ -141,17 +149,14 @@ export async function verify(inputs: string[], storeUrl: string, opts: VerifyOpt
         continue;
       }
       if (!node || node.kind !== "array") differ(storeUrl, `variable ${v.path} is missing from the store`);
-      const joined = fmtN === 3 && v.dtype === "char";
-      const drop = joined && v.shape.length > 0 ? -1 : undefined;
-      const shape = v.shape.slice(0, drop);
-      const dims = v.dims.slice(0, drop);
+      const { shape, dims } = v;
       const storedShape = node.meta["shape"] as number[];
       if (fmt(storedShape) !== fmt(shape)) differ(storeUrl, `variable ${v.path}: shape ${fmt(storedShape)} in the store, ${fmt(shape)} in the source`);
       const storedDims = fmtN === 2 ? node.attrs["_ARRAY_DIMENSIONS"] : node.meta["dimension_names"];
       if (fmt(storedDims) !== fmt(dims)) differ(storeUrl, `variable ${v.path}: dimensions ${fmt(storedDims)} in the store, (${dims.join(", ")}) in the source`);
       // _FillValue: v2 keeps it as fill_value (strings: as an attribute); v3 as an attribute.
       const stored = { ...node.attrs };
-      delete stored["_ARRAY_DIMENSIONS"];
+      if (fmtN === 2) delete stored["_ARRAY_DIMENSIONS"];
       const srcFill = v.attrs.find((a) => a.name === "_FillValue");
       if (fmtN === 2 && srcFill && !("_FillValue" in stored)) {
         let fv = node.meta["fill_value"];
@@ -162,11 +167,15 @@ export async function verify(inputs: string[], storeUrl: string, opts: VerifyOpt
       if (srcFill && srcFill.type === "char" && typeof stored["_FillValue"] === "string") {
         stored["_FillValue"] = String(stored["_FillValue"]).replace(/\0/g, "");
       }
-      report.attributes += checkAttrs(storeUrl, `variable ${v.path}`, v.attrs, stored, new Set());
+      // v3 leaves out a _FillValue xarray cannot decode there; a text fill must then be the fill_value.
+      const dropped = fmtN === 3 ? v3FillDropped(v) : undefined;
+      if (dropped && "_FillValue" in stored) differ(storeUrl, `variable ${v.path}: _FillValue is stored as an attribute (${dropped})`);
+      if (dropped && (v.dtype === "char" || v.dtype === "string")) checkTextFill(storeUrl, v, srcFill!, node.meta["fill_value"]);
+      report.attributes += checkAttrs(storeUrl, `variable ${v.path}`, v.attrs, stored, new Set(dropped ? ["_FillValue"] : []));
 
       const loc = root.resolve(key);
       const arr = fmtN === 2 ? await zarr.open.v2(loc, { kind: "array" }) : await zarr.open.v3(loc, { kind: "array" });
-      report.values += await compareValues(storeUrl, collection.read, v, arr, shape, joined);
+      report.values += await compareValues(storeUrl, collection.read, v, arr, shape);
       report.arrays++;
     }
     for (const [k, node] of contents.nodes) {
@@ -185,19 +194,17 @@ export async function compareValues(
   v: Variable,
   arr: zarr.Array<zarr.DataType, zarr.Readable>,
   shape: number[],
-  joined: boolean,
 ): Promise<number> {
   if (product(shape) === 0) return 0;
   const es = itemSize(v.dtype);
-  const width = joined && v.shape.length > 0 ? v.shape[v.shape.length - 1]! : 1;
-  const rowBytes = product(shape.slice(1)) * es * width;
+  const rowBytes = product(shape.slice(1)) * es;
   const rows = shape.length === 0 ? 1 : Math.max(1, Math.floor(SLAB_BYTES / Math.max(1, rowBytes)));
   let compared = 0;
   for (let r0 = 0; r0 < (shape[0] ?? 1); r0 += rows) {
     const r1 = Math.min(shape[0] ?? 1, r0 + rows);
     const start = shape.map((_, i) => (i === 0 ? r0 : 0));
     const count = shape.map((n, i) => (i === 0 ? r1 - r0 : n));
-    const want = readStored(read, v, joined, start, count);
+    const want = read(v.path, start, count);
     // zarrita's get() returns a mangled scalar for 0-d arrays; their single chunk is the value.
     const got = shape.length === 0
       ? await arr.getChunk([])

@@ -12,7 +12,7 @@ import * as zarr from "zarrita";
 import { convert } from "../lib/convert.js";
 import { FsStore } from "../lib/store/fs.js";
 import { RequestMetrics, withMetrics } from "../lib/store/metrics.js";
-import { readStoreContents, strictJsonView } from "../lib/store/read.js";
+import { readStoreContents, zarritaView } from "../lib/store/read.js";
 import { fastArray } from "../lib/zarr/fast-read.js";
 import { shuffle } from "../lib/zarr/shuffle.js";
 import "../lib/zarr/read-codecs.js";
@@ -41,7 +41,7 @@ const bytesOf = (a: ArrayLike<unknown> & { buffer: ArrayBufferLike; byteOffset: 
   Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 async function zarritaRead(dir: string, rel: string, format: 2 | 3, start: number[], count: number[]) {
-  const loc = zarr.root(strictJsonView(new FsStore(dir))).resolve(rel);
+  const loc = zarr.root(zarritaView(new FsStore(dir))).resolve(rel);
   const arr = format === 2 ? await zarr.open.v2(loc, { kind: "array" }) : await zarr.open.v3(loc, { kind: "array" });
   const r = await zarr.get(arr, start.map((s, i) => zarr.slice(s, s + count[i]!)));
   return r.data as unknown as Float32Array;

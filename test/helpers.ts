@@ -1,4 +1,4 @@
-/** Shared test plumbing: where the corpus and the repo are, temp dirs, the CLI, Debian's Python. */
+/** Shared test plumbing: where the corpus and the repo are, temp dirs, the CLI, Debian's Python and the venv's. */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,9 +9,15 @@ import { fileURLToPath } from "node:url";
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 /** The shared corpus, beside the checkout (CI puts it there). */
 export const CORPUS = resolve(ROOT, "../shared/data/netcdf");
-export const CORPUS_MISSING = existsSync(CORPUS)
+const corpusMissing = existsSync(CORPUS)
   ? false
   : `the shared NetCDF corpus is not at ${CORPUS} (it lives beside the checkout as ../shared/data/netcdf)`;
+/** Why corpus tests are skipped locally; in CI a missing corpus is a failure (see requireCorpus), never a skip. */
+export const CORPUS_MISSING = corpusMissing && !process.env["CI"] ? corpusMissing : false;
+/** Throws the reason when the corpus is absent: call it first in every suite that reads the corpus. */
+export function requireCorpus(): void {
+  if (corpusMissing) throw new Error(corpusMissing);
+}
 
 /** Debian's python3 (not a pyenv/conda one), which has xarray, zarr, netCDF4 and h5py. */
 export const PYTHON = "/usr/bin/python3";
@@ -25,6 +31,47 @@ const pyMissing = !pyCheck || pyCheck.status !== 0
 export const PYTHON_MISSING = pyMissing && !process.env["CI"] ? pyMissing : false;
 export function requirePython(): void {
   if (pyMissing) throw new Error(pyMissing);
+}
+
+/**
+ * The venv with today's readers (tools/setup-python.sh, pinned in tools/python-requirements.txt):
+ * xarray 2026.9, zarr-python 3, netCDF4, h5py, cftime, dask, on Debian's python3.
+ */
+export const MODERN_PYTHON = join(ROOT, ".venv/bin/python");
+const MODERN_MODULES = ["xarray", "zarr", "netCDF4", "h5py", "cftime", "dask"];
+const modernHint = "run `bash tools/setup-python.sh`";
+/** Loading the stack takes over a second, so the check at import time only finds the modules and zarr's version
+ * (every test file imports this module); modernPython() imports them all once before its first script. */
+const modernCheck = existsSync(MODERN_PYTHON)
+  ? spawnSync(MODERN_PYTHON, ["-c", [
+    "import importlib.metadata as m, importlib.util as u",
+    `missing = [n for n in ${JSON.stringify(MODERN_MODULES)} if u.find_spec(n) is None]`,
+    "assert not missing, 'missing ' + ', '.join(missing)",
+    "assert m.version('zarr').startswith('3'), 'zarr ' + m.version('zarr') + ', not 3.x'",
+  ].join("\n")], { encoding: "utf8" })
+  : undefined;
+const modernMissing = !modernCheck
+  ? `the modern Python stack is not installed: no ${MODERN_PYTHON} (${modernHint})`
+  : modernCheck.status !== 0
+    ? `the modern Python stack in ${MODERN_PYTHON} is incomplete: ${lastLine(modernCheck.stderr)} (${modernHint})`
+    : false;
+/** Why the cross-checks with today's readers are skipped locally; in CI a missing stack fails them instead. */
+export const MODERN_PYTHON_MISSING = modernMissing && !process.env["CI"] ? modernMissing : false;
+let modernImported = false;
+/** Throws unless the venv has the whole stack, imported for real (once per process). */
+export function requireModernPython(): void {
+  if (modernMissing) throw new Error(modernMissing);
+  if (modernImported) return;
+  const r = spawnSync(MODERN_PYTHON, ["-c", [
+    `import ${MODERN_MODULES.join(", ")}`,
+    "assert zarr.__version__.startswith('3'), 'zarr ' + zarr.__version__ + ', not 3.x'",
+  ].join("\n")], { encoding: "utf8", env: { ...process.env, PYTHONWARNINGS: "ignore" } });
+  if (r.status !== 0) throw new Error(`the modern Python stack in ${MODERN_PYTHON} does not load: ${lastLine(r.stderr)} (${modernHint})`);
+  modernImported = true;
+}
+
+function lastLine(text: string | null | undefined): string {
+  return (text ?? "").trim().split("\n").pop() ?? "";
 }
 
 export function tempDir(label: string): { dir: string; cleanup: () => void } {
@@ -67,6 +114,16 @@ export function python(script: string, args: string[], input?: string): unknown[
     encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PYTHONWARNINGS: "ignore" },
   });
   if (r.status !== 0) throw new Error(`${script} failed (${r.status}): ${r.stderr.split("\n").slice(-5).join(" ")}`);
+  return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as unknown);
+}
+
+/** Runs a Python script from test/py with the venv's python (today's readers); returns its parsed JSON lines. */
+export function modernPython(script: string, args: string[], input?: string): unknown[] {
+  requireModernPython();
+  const r = spawnSync(MODERN_PYTHON, [join(ROOT, "test/py", script), ...args], {
+    encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PYTHONWARNINGS: "ignore" },
+  });
+  if (r.status !== 0) throw new Error(`${script} failed (${r.status ?? r.signal}): ${r.stderr.split("\n").slice(-5).join(" ")}`);
   return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as unknown);
 }
 

@@ -7,6 +7,12 @@ import { FsStore } from "../lib/store/fs.js";
 import { parseJson } from "../lib/zarr/json.js";
 
 const V3_TYPES = new Set(["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64", "complex64", "complex128", "string"]);
+/** zarr-python's registered extension data types that we write (zarr-extensions' data-types). */
+function isExtensionType(t: unknown): boolean {
+  const x = t as { name?: string; configuration?: Record<string, unknown> } | null;
+  if (x?.name === "null_terminated_bytes") return Number.isInteger(x.configuration?.["length_bytes"]) && Number(x.configuration?.["length_bytes"]) > 0;
+  return false;
+}
 const V2_DTYPE = /^[<>|][iufbSUO]\d*$/;
 
 export async function specProblems(storeDir: string): Promise<string[]> {
@@ -32,7 +38,7 @@ export async function specProblems(storeDir: string): Promise<string[]> {
       const shape = d["shape"] as number[];
       const grid = d["chunk_grid"] as { name: string; configuration: { chunk_shape: number[] } };
       const codecs = d["codecs"] as { name: string }[];
-      if (!V3_TYPES.has(String(d["data_type"]))) problems.push(`${k}: data_type ${String(d["data_type"])} is not a core v3 type`);
+      if (!V3_TYPES.has(String(d["data_type"])) && !isExtensionType(d["data_type"])) problems.push(`${k}: data_type ${JSON.stringify(d["data_type"])} is neither a core v3 type nor a registered extension`);
       if (d["fill_value"] === null || d["fill_value"] === undefined) problems.push(`${k}: fill_value is null`);
       if (grid?.name !== "regular" || grid.configuration.chunk_shape.length !== shape.length) problems.push(`${k}: bad chunk_grid`);
       if (grid?.configuration.chunk_shape.some((c) => !(c >= 1))) problems.push(`${k}: chunk sizes must be ≥ 1`);

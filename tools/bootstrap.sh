@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Makes a fresh clone runnable: system packages (only the missing ones), npm packages (only when
-# node_modules is absent or older than the lockfile), then a build. Safe to run again.
-# --no-system skips the system packages (for commands that need only Node, like s3:local).
+# Makes a fresh clone runnable: system packages (only the missing ones), the Python venv with today's
+# readers (.venv/, only when absent or older than tools/python-requirements.txt), npm packages (only
+# when node_modules is absent or older than the lockfile), then a build. Safe to run again.
+# --no-system skips the system packages and the venv (for commands that need only Node, like s3:local).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "${1:-}" = "--no-system" ] || bash tools/setup-system.sh
+if [ "${1:-}" != "--no-system" ]; then
+  bash tools/setup-system.sh
+  bash tools/setup-python.sh
+fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --ignore-scripts
 fi

@@ -14,7 +14,7 @@ import { FsStore } from "../store/fs.js";
 import { storageMetrics, withMetrics } from "../store/metrics.js";
 import { openStore } from "../store/open.js";
 import { S3Store } from "../store/s3.js";
-import { readStoreContentsChecking, strictJsonView, type StoreContents } from "../store/read.js";
+import { readStoreContentsChecking, zarritaView, type StoreContents } from "../store/read.js";
 import type { Store, StoreKey } from "../store/types.js";
 import { encodeJson } from "../zarr/json.js";
 import { fastArray } from "../zarr/fast-read.js";
@@ -117,7 +117,7 @@ function consolidatedView(store: Store, contents: StoreContents): {
       docs.set(`/${rel}/.zattrs`, node.attrs);
     }
   }
-  const strict = strictJsonView(store);
+  const strict = zarritaView(store);
   return {
     ...(store instanceof S3Store
       ? { pieces: (key: StoreKey, take: (piece: Uint8Array) => Promise<unknown>) => {

@@ -12,8 +12,8 @@ import pLimit from "p-limit";
 import * as zarr from "zarrita";
 import { itemSize, product, type ArrayData } from "../model.js";
 import { cartesian, chunkIndices } from "../source/region.js";
-import { strictJsonView, zarritaData } from "../store/read.js";
-import { isAllFill, padToChunk, rawChunkBytes, readStored } from "../zarr/chunk.js";
+import { zarritaView, zarritaData } from "../store/read.js";
+import { isAllFill, padToChunk, rawChunkBytes } from "../zarr/chunk.js";
 import { chunkKey, type ArrayEncoding } from "../zarr/encoding.js";
 import { jsonBytes } from "../zarr/json.js";
 import { Scratch } from "../zarr/zstd-addon.js";
@@ -74,7 +74,7 @@ function cellsAlong(axis: SourceAxis, lo: number, hi: number): [number, number][
 
 /** Append: the already-stored part of the block's first chunk row, decoded from the store. */
 async function prefillFromStore(ctx: JobContext, e: ArrayEncoding, task: TaskSpec, axis: number, oldLength: number, block: TaskBlock) {
-  const loc = zarr.root(strictJsonView(ctx.store)).resolve(e.key);
+  const loc = zarr.root(zarritaView(ctx.store)).resolve(e.key);
   const arr = e.format === 2 ? await zarr.open.v2(loc, { kind: "array" }) : await zarr.open.v3(loc, { kind: "array" });
   const rows = cellsAlong(null, task.start[axis]!, Math.min(oldLength, task.start[axis]! + task.count[axis]!));
   if (rows.length === 0) return;
@@ -235,7 +235,7 @@ async function readBlock(ctx: JobContext, e: ArrayEncoding, task: TaskSpec, outc
     }
     // Where the cell is one contiguous stretch of a chunk, the reader may decode straight into it.
     const into = block.intoFor(start, count);
-    const piece = readStored(ctx.collection.read, v, e.joinChars, srcStart, count, into);
+    const piece = ctx.collection.read(v.path, srcStart, count, into);
     if (!(into && sameMemory(piece, into))) block.placeElements(piece, count, start, start, count);
   }
   releaseReadBuffers();

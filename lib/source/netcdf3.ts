@@ -206,7 +206,9 @@ function parseHeader(buf: Buffer, fileSize: number, path: string, format: Source
     const rec = isRec(x);
     const shape = x.dimids.map((id) => dims[id]!.size);
     const slab = slabBytes(x);
-    const end = rec ? (numrecs > 0 ? x.begin + (numrecs - 1) * recSize + slab : x.begin) : x.begin + slab;
+    // With zero records a record variable has no data to demand: netCDF-C ends such a file at the
+    // start of the record section, so the `begin` of a second record variable lies past the end.
+    const end = rec ? (numrecs > 0 ? x.begin + (numrecs - 1) * recSize + slab : 0) : x.begin + slab;
     if (end > fileSize) {
       throw new ConvertError("Corrupt", `truncated: data of variable ${x.name} ends at byte ${end}, file has ${fileSize}`, path);
     }

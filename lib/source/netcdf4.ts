@@ -77,21 +77,29 @@ interface LazyNode {
   stream_ops: Record<string, unknown>;
 }
 
-/** Attributes netCDF-C and HDF5 dimension scales use internally; not user metadata. */
+/**
+ * Attributes netCDF-C and HDF5 dimension scales use internally; not user metadata. netCDF-C (4.9.0
+ * and 4.9.3) hides these names in NetCDF-4 files whoever wrote them; the NCZarr pair differs
+ * between its versions and is NCZarr's own, so it is hidden too.
+ */
 const INTERNAL_ATTRS = new Set([
   "CLASS", "NAME", "REFERENCE_LIST", "DIMENSION_LIST", "_Netcdf4Dimid", "_Netcdf4Coordinates",
-  "_NCProperties", "_nc3_strict", "_SuperblockVersion", "_IsNetcdf4",
+  "_NCProperties", "_nc3_strict", "_SuperblockVersion", "_IsNetcdf4", "_Format", "_Codecs",
+  "_ARRAY_DIMENSIONS", "_NCZARR_ATTR", "_nczarr_attr",
 ]);
 const NC_DIM_WITHOUT_VAR = "This is a netCDF dimension but not a netCDF variable.";
+
+function integerType(m: H5Metadata): DType | { unsupported: string } {
+  const bits = m.size * 8;
+  if (![8, 16, 32, 64].includes(bits)) return { unsupported: `${bits}-bit integer type` };
+  return `${m.signed ? "int" : "uint"}${bits}` as DType;
+}
 
 /** Maps an HDF5 type to ours, or explains why it has no faithful Zarr equivalent. */
 function dtypeOf(m: H5Metadata): DType | { unsupported: string } {
   switch (m.type) {
-    case 0: { // H5T_INTEGER
-      const bits = m.size * 8;
-      if (![8, 16, 32, 64].includes(bits)) return { unsupported: `${bits}-bit integer type` };
-      return `${m.signed ? "int" : "uint"}${bits}` as DType;
-    }
+    case 0: // H5T_INTEGER
+      return integerType(m);
     case 1: // H5T_FLOAT
       if (m.size === 4) return "float32";
       if (m.size === 8) return "float64";
@@ -101,7 +109,8 @@ function dtypeOf(m: H5Metadata): DType | { unsupported: string } {
       if (m.size === 1) return "char";
       return { unsupported: `fixed-length string type of ${m.size} bytes` };
     case 6: return { unsupported: "compound type" };
-    case 8: return { unsupported: "enum type" };
+    // netCDF-4 enums have an integer base; values are stored as that integer type.
+    case 8: return m.enum_type?.type === 0 ? integerType(m) : { unsupported: "enum type with a non-integer base" };
     case 9: return { unsupported: "variable-length (non-string) type" };
     case 5: return { unsupported: "opaque type" };
     case 10: return { unsupported: "array type" };
@@ -148,12 +157,15 @@ function filterNames(ds: H5Dataset): string[] {
 const isDimScale = (attrs: Record<string, H5Attribute>) => attrs["CLASS"]?.value === "DIMENSION_SCALE";
 const isPureDim = (attrs: Record<string, H5Attribute>) =>
   isDimScale(attrs) && String(attrs["NAME"]?.value ?? "").startsWith(NC_DIM_WITHOUT_VAR);
+const enumKey = (m: H5Metadata) => JSON.stringify([m.size, m.signed, m.enum_type?.members]);
 const baseName = (p: string) => p.slice(p.lastIndexOf("/") + 1);
 
 /** Builds our model of an HDF5 file, assigning dimension names the way netCDF-C does. */
 function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; datasets: Map<string, H5Dataset> } {
   const datasets = new Map<string, H5Dataset>();
   let phonyCounter = 0;
+  const namedEnums = new Map<string, string>();
+  const enumVars: [Variable, string][] = [];
   let sawNetcdf = false;
 
   const visit = (g: H5Group, gpath: string, name: string): Group => {
@@ -171,7 +183,11 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
         group.groups.push(visit(entity, childPath, key));
         continue;
       }
-      if (!(entity instanceof h5.Dataset)) continue; // committed datatypes and links hold no data
+      if (entity instanceof h5.Datatype) {
+        if (entity.metadata.enum_type) namedEnums.set(enumKey(entity.metadata), childPath);
+        continue;
+      }
+      if (!(entity instanceof h5.Dataset)) continue; // links to nothing hold no data
       const ds = entity;
       const shape = ds.shape ?? [];
       const attrs = ds.attrs, dimScale = isDimScale(attrs);
@@ -202,6 +218,10 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
         sourceChunks: ds.metadata.chunks ?? null, filters: filterNames(ds),
         hdf5: { filters: ds.filters.map((f) => ({ id: f.id, cdValues: [...f.cd_values] })), littleEndian: ds.metadata.littleEndian },
       };
+      if (ds.metadata.enum_type && typeof t === "string") {
+        v.enum = { members: { ...ds.metadata.enum_type.members } };
+        enumVars.push([v, enumKey(ds.metadata)]);
+      }
       if (typeof t !== "string") v.unsupported = t.unsupported;
       else if (varProblems.length) v.unsupported = varProblems[0];
       group.variables.push(v);
@@ -211,6 +231,11 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
     return group;
   };
   const root = visit(file, "/", "");
+  // netCDF-C commits every enum type it writes; a variable's type is the one with the same members.
+  for (const [v, key] of enumVars) {
+    const name = namedEnums.get(key);
+    if (name) v.enum!.name = name;
+  }
   return { dataset: { format: sawNetcdf ? "NETCDF4" : "HDF5", root }, datasets };
 }
 
@@ -352,8 +377,11 @@ class Netcdf4File implements SourceFile {
     const ptr = Module._malloc(n);
     if (!ptr) throw new Error(`cannot allocate ${n} bytes`);
     try {
+      // A scalar dataspace takes no hyperslab (H5Sselect_hyperslab refuses H5S_SCALAR): read it whole.
+      const scalar = start.length === 0;
       Module.get_dataset_data(
-        this.file.file_id, ds.path, count.map(BigInt), start.map(BigInt), count.map(() => 1n), BigInt(ptr),
+        this.file.file_id, ds.path, scalar ? null : count.map(BigInt), scalar ? null : start.map(BigInt),
+        scalar ? null : count.map(() => 1n), BigInt(ptr),
       );
       return Module.HEAPU8.slice(ptr, ptr + n);
     } finally {

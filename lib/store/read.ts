@@ -77,14 +77,18 @@ async function consolidatedContents(store: Store): Promise<StoreContents> {
 }
 
 /**
- * zarrita parses metadata with JSON.parse, which rejects the bare NaN that zarr-python 2 writes in
- * `.zattrs`; this view rewrites such documents into strict JSON on the way in.
+ * The store as zarrita can read it. zarrita parses metadata with JSON.parse, which rejects the bare
+ * NaN that zarr-python 2 writes in `.zattrs`: such documents are rewritten into strict JSON. And
+ * zarrita has no v3 fixed-bytes type: a `null_terminated_bytes` array of one byte (our NC_CHAR) is
+ * shown as `uint8`, the same bytes on disk, its base64 fill_value as that byte.
  */
-export function strictJsonView(store: Store): { get(key: StoreKey): Promise<Uint8Array | undefined> } {
+export function zarritaView(store: Store): { get(key: StoreKey): Promise<Uint8Array | undefined> } {
   return {
     async get(key: StoreKey) {
       const b = await store.get(key);
-      if (!b || !/\.(zattrs|zmetadata|zarray)$/.test(key)) return b;
+      if (!b) return b;
+      if (key.endsWith("zarr.json")) return charsAsBytes(b);
+      if (!/\.(zattrs|zmetadata|zarray)$/.test(key)) return b;
       const text = new TextDecoder().decode(b);
       if (!/\bNaN\b|Infinity/.test(text)) return b;
       const strict = JSON.stringify(parseJson(text), (_k, v: unknown) =>
@@ -93,6 +97,16 @@ export function strictJsonView(store: Store): { get(key: StoreKey): Promise<Uint
       return new TextEncoder().encode(strict);
     },
   };
+}
+
+function charsAsBytes(b: Uint8Array): Uint8Array {
+  const text = new TextDecoder().decode(b);
+  if (!text.includes("null_terminated_bytes")) return b;
+  const doc = JSON.parse(text) as Record<string, unknown>;
+  const type = doc["data_type"] as { name?: string; configuration?: { length_bytes?: number } } | undefined;
+  if (type?.name !== "null_terminated_bytes" || type.configuration?.length_bytes !== 1) return b;
+  const fill = Buffer.from(String(doc["fill_value"] ?? ""), "base64")[0] ?? 0;
+  return new TextEncoder().encode(JSON.stringify({ ...doc, data_type: "uint8", fill_value: fill }));
 }
 
 /**

@@ -1,29 +1,11 @@
 /** Turning a region's values into the bytes of one Zarr chunk. */
 import { endianness } from "node:os";
-import { ConvertError } from "../errors.js";
-import { allocate, product, type ArrayData, type Variable } from "../model.js";
+import { allocate, product, type ArrayData } from "../model.js";
 import { forEachRun } from "../source/region.js";
 import { encodeVlenUtf8 } from "./codecs.js";
 import type { ArrayEncoding, FillValue } from "./encoding.js";
 
 if (endianness() !== "LE") throw new Error("convert-to-zarr writes little-endian chunks and needs a little-endian host");
-
-/** Joins the last axis of char bytes into strings (v3): trailing NULs dropped, as numpy's S dtype does. */
-export function joinChars(bytes: Uint8Array, width: number, where: string): string[] {
-  const n = width === 0 ? 0 : bytes.length / width;
-  const dec = new TextDecoder("utf-8", { fatal: true });
-  const out = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    let end = (i + 1) * width;
-    while (end > i * width && bytes[end - 1] === 0) end--;
-    try {
-      out[i] = dec.decode(bytes.subarray(i * width, end));
-    } catch {
-      throw new ConvertError("Unsupported", `${where}: char data is not valid UTF-8; Zarr v3 stores text as UTF-8 strings (use --zarr-format 2 to keep raw bytes)`);
-    }
-  }
-  return out;
-}
 
 /** A full chunk's worth of the fill value (zeros when there is none). */
 export function filled(e: ArrayEncoding, n: number): ArrayData {
@@ -34,20 +16,6 @@ export function filled(e: ArrayEncoding, n: number): ArrayData {
   else if (Array.isArray(a)) a.fill(String(f));
   else (a as unknown as { fill(v: number | bigint): void }).fill(f as number | bigint);
   return a;
-}
-
-/**
- * Reads the region of a stored array from its source variable; for joined char data (v3) the
- * variable's last axis is read whole and joined into strings.
- */
-export function readStored(
-  read: (p: string, s: readonly number[], c: readonly number[], into?: Uint8Array) => ArrayData,
-  v: Variable, joined: boolean, start: readonly number[], count: readonly number[], into?: Uint8Array,
-): ArrayData {
-  if (!joined) return read(v.path, start, count, into);
-  if (v.shape.length === 0) return joinChars(read(v.path, [], []) as Uint8Array, 1, `variable ${v.path}`);
-  const width = v.shape[v.shape.length - 1]!;
-  return joinChars(read(v.path, [...start, 0], [...count, width]) as Uint8Array, width, `variable ${v.path}`);
 }
 
 /** Places a region's values into a full chunk, padding edge chunks with the fill value. */

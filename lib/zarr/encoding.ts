@@ -2,9 +2,13 @@
  * How one NetCDF variable is laid out as one Zarr array, per format — the rules xarray reads back:
  *  v2: dims in `_ARRAY_DIMENSIONS`; `fill_value` IS the CF `_FillValue` (not repeated in .zattrs);
  *      NC_CHAR as `|S1` with its character dimension; NC_STRING as `|O` + vlen-utf8.
- *  v3: `dimension_names`; `fill_value` never null; `_FillValue` kept as an attribute, floats as
- *      base64 of little-endian float64 (xarray's FillValueCoder); NC_CHAR joined along its last
- *      dimension into `string` values (core v3 has no fixed-bytes type).
+ *  v3: `dimension_names`; `fill_value` never null; `_FillValue` kept as an attribute in the form
+ *      xarray's FillValueCoder decodes (floats as base64 of little-endian float64, integers as
+ *      JSON integers); NC_CHAR as zarr-python's `null_terminated_bytes` of length 1 with its
+ *      character dimension, raw bytes (what xarray's own to_zarr writes for `|S1`).
+ *      A `_FillValue` xarray 2026.9 cannot decode from a v3 attribute — on char and string arrays
+ *      (pydata/xarray#11332), or a value outside the variable's type, e.g. NaN on int16 — is not
+ *      written as an attribute (see `v3FillDropped`); char and string fills stay in `fill_value`.
  * Every other attribute (scale_factor, add_offset, units, calendar, _Unsigned, missing_value …) is
  * copied as stored, so packed integers stay packed and times stay numeric.
  */
@@ -21,13 +25,11 @@ export interface ArrayEncoding {
   key: string;
   variable: Variable;
   format: ZarrFormat;
-  /** dtype of the stored elements: the variable's, except v3 char → string. */
+  /** dtype of the stored elements: the variable's. */
   dtype: DType;
   shape: number[];
   chunks: number[];
   dims: string[];
-  /** v3: char bytes become strings, joined along the last axis (a 0-d char is one 1-byte string). */
-  joinChars: boolean;
   /** Value in the metadata `fill_value`; also what missing chunks read as. */
   fill: FillValue;
   attrs: Record<string, JsonAttr>;
@@ -39,7 +41,17 @@ export const V2_DTYPES: Record<DType, string> = {
   int64: "<i8", uint64: "<u8", float32: "<f4", float64: "<f8", char: "|S1", string: "|O",
 };
 
-/** The variable's _FillValue cast exactly to its own type, or undefined when absent or not castable. */
+const INT_RANGES: Partial<Record<DType, [bigint, bigint]>> = {
+  int8: [-(2n ** 7n), 2n ** 7n - 1n], uint8: [0n, 2n ** 8n - 1n], int16: [-(2n ** 15n), 2n ** 15n - 1n],
+  uint16: [0n, 2n ** 16n - 1n], int32: [-(2n ** 31n), 2n ** 31n - 1n], uint32: [0n, 2n ** 32n - 1n],
+  int64: [-(2n ** 63n), 2n ** 63n - 1n], uint64: [0n, 2n ** 64n - 1n],
+};
+
+/**
+ * The variable's _FillValue cast exactly to its own type, or undefined when absent or not a value of
+ * that type (NaN or 1.5 on an integer variable, 300 on int8, text on a number): netCDF-C would not
+ * accept such a fill, and xarray's CF decoding drops it with a warning.
+ */
 function fillValueOf(v: Variable): FillValue | undefined {
   const a = getAttr(v.attrs, "_FillValue");
   if (!a) return undefined;
@@ -47,11 +59,26 @@ function fillValueOf(v: Variable): FillValue | undefined {
   if (raw === undefined) return undefined;
   if (v.dtype === "char" || v.dtype === "string") return String(raw);
   if (typeof raw === "string") return undefined;
-  if (v.dtype === "int64" || v.dtype === "uint64") return typeof raw === "bigint" ? raw : BigInt(raw);
-  const n = Number(raw);
-  if (v.dtype === "float32") return Math.fround(n);
-  if (v.dtype === "float64") return n;
-  return Number.isInteger(n) ? n : undefined;
+  if (v.dtype === "float32") return Math.fround(Number(raw));
+  if (v.dtype === "float64") return Number(raw);
+  const range = INT_RANGES[v.dtype]!;
+  if (typeof raw === "number" && !Number.isInteger(raw)) return undefined;
+  const big = BigInt(raw);
+  if (big < range[0] || big > range[1]) return undefined;
+  return v.dtype === "int64" || v.dtype === "uint64" ? big : Number(big);
+}
+
+/**
+ * Why a source `_FillValue` is not written as a v3 attribute, or undefined when it is. xarray
+ * 2026.9 decodes v3 `_FillValue` attributes by the array's dtype and fails the whole dataset for
+ * bytes and string dtypes and for values its integer dtype cannot hold; the char/string fill still
+ * stands in the array's `fill_value`, and a non-conforming fill is dropped by xarray's decoding anyway.
+ */
+export function v3FillDropped(v: Variable): string | undefined {
+  if (!getAttr(v.attrs, "_FillValue")) return undefined;
+  if (v.dtype === "char" || v.dtype === "string") return "xarray cannot decode a text _FillValue attribute from Zarr v3; it is the array's fill_value";
+  if (fillValueOf(v) === undefined) return `_FillValue is not a value of ${v.dtype}`;
+  return undefined;
 }
 
 function float64Base64(x: number): string {
@@ -65,33 +92,26 @@ export function encodeArray(
 ): ArrayEncoding {
   if (v.unsupported) throw new ConvertError("Unsupported", `variable ${v.path} has an unsupported ${v.unsupported}`);
   const fill = fillValueOf(v);
-  const joinChars = format === 3 && v.dtype === "char";
-  const drop = joinChars && v.shape.length > 0 ? -1 : undefined;
-  const base = {
-    key, variable: v, format, compressor, joinChars,
-    dtype: joinChars ? ("string" as DType) : v.dtype,
-    shape: v.shape.slice(0, drop),
-    chunks: chunks.slice(0, drop),
-    dims: v.dims.slice(0, drop),
-  };
+  const base = { key, variable: v, format, compressor, dtype: v.dtype, shape: v.shape, chunks, dims: v.dims };
   if (format === 2) {
+    if (getAttr(v.attrs, "_ARRAY_DIMENSIONS")) {
+      throw new ConvertError("Unsupported", `variable ${v.path} has an attribute named _ARRAY_DIMENSIONS, which Zarr v2 reserves for the dimension names (use --zarr-format 3)`);
+    }
     // The mask lives in fill_value, except for strings (zarr 2 has no plain encoding for them there).
     const inFill = fill !== undefined && v.dtype !== "string";
     const attrs = attrsToJson(v.attrs, new Set(inFill ? ["_FillValue"] : []));
     return { ...base, fill: inFill ? fill! : null, attrs };
   }
-  // A _FillValue that is not of the variable's type (e.g. the text "NaN" on int16) stays as stored.
-  const attrs = attrsToJson(v.attrs, new Set(fill !== undefined ? ["_FillValue"] : []));
-  if (fill !== undefined) {
-    if (typeof fill === "number" && (v.dtype === "float32" || v.dtype === "float64")) attrs["_FillValue"] = float64Base64(fill);
-    else attrs["_FillValue"] = fill;
+  const attrs = attrsToJson(v.attrs, new Set(getAttr(v.attrs, "_FillValue") ? ["_FillValue"] : []));
+  if (fill !== undefined && !v3FillDropped(v)) {
+    attrs["_FillValue"] = typeof fill === "number" && (v.dtype === "float32" || v.dtype === "float64") ? float64Base64(fill) : fill;
   }
-  const defaultFill: FillValue = base.dtype === "string" ? "" : base.dtype === "int64" || base.dtype === "uint64" ? 0n : 0;
+  const defaultFill: FillValue = v.dtype === "string" || v.dtype === "char" ? "" : v.dtype === "int64" || v.dtype === "uint64" ? 0n : 0;
   return { ...base, fill: fill ?? defaultFill, attrs };
 }
 
 /** fill_value as JSON: NaN/±Infinity as strings (both specs); v2 bytes as base64. */
-function fillJson(e: ArrayEncoding): unknown {
+export function fillValueJson(e: ArrayEncoding): unknown {
   const f = e.fill;
   if (f === null) return null;
   if (typeof f === "number") {
@@ -99,7 +119,8 @@ function fillJson(e: ArrayEncoding): unknown {
     if (!Number.isFinite(f)) return f > 0 ? "Infinity" : "-Infinity";
     return f;
   }
-  if (e.format === 2 && e.dtype === "char") return Buffer.from(String(f), "latin1").subarray(0, 1).toString("base64");
+  // char: base64 of the fill byte in both formats; v3's "" is no byte at all (reads as NUL), as xarray writes it.
+  if (e.dtype === "char") return Buffer.from(String(f), "latin1").subarray(0, 1).toString("base64");
   return f;
 }
 
@@ -108,8 +129,9 @@ export function v2ArrayDocs(e: ArrayEncoding): { zarray: Record<string, unknown>
   const filters = e.dtype === "string" ? [{ id: "vlen-utf8" }] : extra.length ? extra : null;
   return {
     zarray: {
-      zarr_format: 2, shape: e.shape, chunks: e.chunks, dtype: V2_DTYPES[e.dtype], fill_value: fillJson(e),
+      zarr_format: 2, shape: e.shape, chunks: e.chunks, dtype: V2_DTYPES[e.dtype], fill_value: fillValueJson(e),
       order: "C", filters, compressor: e.compressor.v2(), dimension_separator: ".",
+      ...(e.variable.enum && { netcdf_enum: enumJson(e) }),
     },
     zattrs: { ...e.attrs, _ARRAY_DIMENSIONS: e.dims },
   };
@@ -117,17 +139,36 @@ export function v2ArrayDocs(e: ArrayEncoding): { zarray: Record<string, unknown>
 
 export function v3ArrayDoc(e: ArrayEncoding): Record<string, unknown> {
   const after = e.compressor.v3(itemSize(e.dtype));
-  const first = e.dtype === "string"
-    ? { name: "vlen-utf8" }
+  const first = e.dtype === "string" ? { name: "vlen-utf8" }
+    : e.dtype === "char" ? { name: "bytes" }
     : { name: "bytes", configuration: { endian: "little" } };
   return {
-    zarr_format: 3, node_type: "array", shape: e.shape, data_type: e.dtype, chunk_grid: {
+    zarr_format: 3, node_type: "array", shape: e.shape, data_type: v3DataType(e.dtype), chunk_grid: {
       name: "regular", configuration: { chunk_shape: e.shape.length ? e.chunks : [] },
     },
     chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
-    fill_value: fillJson(e), codecs: [first, ...after],
+    fill_value: fillValueJson(e), codecs: [first, ...after],
     attributes: e.attrs, dimension_names: e.dims,
+    ...(e.variable.enum && { netcdf_enum: { must_understand: false, ...enumJson(e) } }),
   };
+}
+
+/**
+ * The v3 `data_type`: core names for numbers and strings; NC_CHAR as zarr-python's
+ * `null_terminated_bytes` of one byte (numpy `|S1`), which xarray reads as the netCDF char array.
+ */
+export function v3DataType(d: DType): string | Record<string, unknown> {
+  return d === "char" ? { name: "null_terminated_bytes", configuration: { length_bytes: 1 } } : d;
+}
+
+/**
+ * A netCDF enum's names beside its integer values. xarray reads enums as their base integers and has
+ * no Zarr form for the names, so they go in a field of the array's metadata that readers may ignore
+ * (v3: `must_understand: false`; v2: an extra .zarray key, tolerated by zarr-python 2 and 3).
+ */
+function enumJson(e: ArrayEncoding): Record<string, unknown> {
+  const t = e.variable.enum!;
+  return { ...(t.name && { name: t.name.slice(t.name.lastIndexOf("/") + 1), path: t.name }), base: e.dtype, members: t.members };
 }
 
 /** Key of a chunk, given its grid coordinates. */

@@ -66,4 +66,104 @@ with h5py.File(P("phony.h5"), "w") as h:
     h.attrs["huge"] = np.int64(2**53 + 3)
 with h5py.File(P("lzf.h5"), "w") as h:
     h.create_dataset("lzf", data=np.sin(np.arange(1000, dtype="f4")).reshape(10, 100), compression="lzf", chunks=(2, 100))
+
+# NetCDF-3 with zero records whose last variable is a record variable: netCDF-C ends the file at the
+# start of the record section, so the `begin` of the second record variable lies past the end.
+for name, fmt in [("zero_records_tail.nc", "NETCDF3_CLASSIC"), ("zero_records_tail_cdf5.nc", "NETCDF3_64BIT_DATA")]:
+    with netCDF4.Dataset(P(name), "w", format=fmt) as nc:
+        nc.createDimension("time", None)
+        nc.createDimension("x", 3)
+        nc.createVariable("x", "f4", ("x",))[:] = [0.5, 1.5, 2.5]
+        nc.createVariable("time", "f8", ("time",)).units = "days since 2000-01-01"
+        nc.createVariable("obs", "i2", ("time", "x"), fill_value=np.int16(-1)).long_name = "no records yet"
+# The same, with a last fixed variable of 3 bytes whose padding byte is missing (as some writers
+# leave it): the only record variable begins one byte past the end. netCDF-C reads both.
+with netCDF4.Dataset(P("zero_records_unpadded.nc"), "w", format="NETCDF3_CLASSIC") as nc:
+    nc.createDimension("time", None)
+    nc.createDimension("n", 3)
+    nc.createVariable("code", "S1", ("n",))[:] = np.array([b"a", b"b", b"c"])
+    nc.createVariable("obs", "i4", ("time", "n"))
+with open(P("zero_records_unpadded.nc"), "r+b") as f:
+    f.truncate(os.path.getsize(P("zero_records_unpadded.nc")) - 1)
+# Truncated inside data that exists (the fixed variable's bytes are gone): netCDF-C reads zeros
+# past the end, a converter must refuse.
+with netCDF4.Dataset(P("truncated_fixed_data.nc"), "w", format="NETCDF3_CLASSIC") as nc:
+    nc.createDimension("n", 4)
+    nc.createVariable("v", "i4", ("n",))[:] = [1, 2, 3, 4]
+with open(P("truncated_fixed_data.nc"), "r+b") as f:
+    f.truncate(os.path.getsize(P("truncated_fixed_data.nc")) - 8)
+
+# NetCDF-4 variables reachable through more than one HDF5 hard link. netCDF-C lists each link as
+# its own variable: /var and /g/alias, both with dims (x); /g/sub_var and /alias, the latter with
+# the subgroup's dimension (ncdump: "alias(/g/y)"; netCDF4-python cannot open that file).
+with netCDF4.Dataset(P("hardlink_root.nc"), "w", format="NETCDF4") as nc:
+    nc.createDimension("x", 3)
+    nc.createVariable("x", "f8", ("x",))[:] = [10.0, 20.0, 30.0]
+    v = nc.createVariable("var", "i4", ("x",))
+    v.units = "m"
+    v[:] = [1, 2, 3]
+    g = nc.createGroup("g")
+    g.title = "sub"
+    g.createVariable("own", "i2", ("x",))[:] = [7, 8, 9]
+with h5py.File(P("hardlink_root.nc"), "r+") as h:
+    h["g/alias"] = h["var"]
+with netCDF4.Dataset(P("hardlink_sub.nc"), "w", format="NETCDF4") as nc:
+    g = nc.createGroup("g")
+    g.createDimension("y", 2)
+    s = g.createVariable("sub_var", "f4", ("y",))
+    s.long_name = "in g"
+    s[:] = [1.5, 2.5]
+with h5py.File(P("hardlink_sub.nc"), "r+") as h:
+    h["alias"] = h["g/sub_var"]
+# A dimension scale (coordinate variable /x) linked again as /g/xx: netCDF-C 4.9 names the root
+# dimension "xx" (ncdump: "x(/xx)"), and g gets its own dimension xx used by g/own.
+with netCDF4.Dataset(P("hardlink_dimscale.nc"), "w", format="NETCDF4") as nc:
+    nc.createDimension("x", 3)
+    nc.createVariable("x", "f8", ("x",))[:] = [10.0, 20.0, 30.0]
+    nc.createGroup("g").createVariable("own", "i2", ("x",))[:] = [7, 8, 9]
+with h5py.File(P("hardlink_dimscale.nc"), "r+") as h:
+    h["g/xx"] = h["x"]
+
+# User attributes with names netCDF-C reserves or that look internal.
+# NetCDF-4: the reserved names (netCDF-C refuses to write them; h5py can) are hidden by netCDF-C
+# 4.9 on variables and groups alike; the "_nc…"/"_Netcdf…"/virtual-looking names it writes are shown.
+# (Left out: _NCZARR_ATTR, hidden by netCDF-C 4.9.0 but shown by 4.9.3, and _nczarr_attr, the reverse.)
+HIDDEN_NC4 = ["CLASS", "NAME", "DIMENSION_LIST", "REFERENCE_LIST", "_Netcdf4Dimid", "_NCProperties",
+              "_IsNetcdf4", "_SuperblockVersion", "_Format", "_ARRAY_DIMENSIONS", "_Codecs"]
+SHOWN = ["_Netcdf4_user", "_nc_user", "_NCuser", "_Storage", "_Endianness", "_Filter",
+         "_NoFill", "_ChunkSizes", "_DeflateLevel", "_Shuffle", "_Fletcher32"]
+with netCDF4.Dataset(P("reserved_attrs.nc"), "w", format="NETCDF4") as nc:
+    nc.createDimension("x", 2)
+    v = nc.createVariable("v", "i4", ("x",))
+    s = nc.createVariable("s", "f8", ())
+    g = nc.createGroup("g")
+    gv = g.createVariable("gv", "i2", ("x",))
+    for obj in (nc, v, s, g, gv):
+        obj.units_note = "kept"
+        for n in SHOWN:
+            obj.setncattr(n, "user " + n)
+    v[:] = [1, 2]
+    s[:] = 1.5
+    gv[:] = [3, 4]
+with h5py.File(P("reserved_attrs.nc"), "r+") as h:
+    # the scalar s and the groups have no DIMENSION_LIST/_Netcdf4Dimid/_NCProperties of their own
+    for obj in (h, h["s"], h["g"]):
+        for n in HIDDEN_NC4:
+            if n not in obj.attrs:
+                obj.attrs[n] = "user " + n
+# netCDF-C reads a string _Netcdf4Coordinates on a variable as its dimension ids and fails to open
+# the file ("NetCDF: HDF error").
+with netCDF4.Dataset(P("reserved_netcdf4coordinates.nc"), "w", format="NETCDF4") as nc:
+    nc.createVariable("s", "f8", ())[:] = 1.5
+with h5py.File(P("reserved_netcdf4coordinates.nc"), "r+") as h:
+    h["s"].attrs["_Netcdf4Coordinates"] = "user"
+# NetCDF-3 has no reserved attribute names: netCDF-C writes and shows all of them (ncdump hides a
+# global _NCProperties unless -s; the library still returns it).
+with netCDF4.Dataset(P("reserved_attrs_nc3.nc"), "w", format="NETCDF3_CLASSIC") as nc:
+    nc.createDimension("x", 2)
+    v = nc.createVariable("v", "i4", ("x",))
+    for obj in (nc, v):
+        for n in HIDDEN_NC4 + ["_Netcdf4Coordinates", "_nc3_strict", "_NCZARR_ATTR", "_nczarr_attr"] + SHOWN:
+            obj.setncattr(n, "user " + n)
+    v[:] = [1, 2]
 print("ok")
