@@ -166,4 +166,24 @@ with netCDF4.Dataset(P("reserved_attrs_nc3.nc"), "w", format="NETCDF3_CLASSIC") 
         for n in HIDDEN_NC4 + ["_Netcdf4Coordinates", "_nc3_strict", "_NCZARR_ATTR", "_nczarr_attr"] + SHOWN:
             obj.setncattr(n, "user " + n)
     v[:] = [1, 2]
+# What xarray 2026.9 reads from Zarr v3 only in certain forms (issue: modern readers): an enum with
+# its named type, a scalar char stored contiguously, char bytes that are not UTF-8 with a fill value,
+# an NC_STRING variable with a fill value. (A NaN _FillValue on int16: the corpus's eraint_uvz.nc.)
+with netCDF4.Dataset(P("modern_types.nc"), "w", format="NETCDF4") as nc:
+    nc.createDimension("y", 2)
+    nc.createDimension("x", 3)
+    nc.createDimension("nchar", 2)
+    cloud_t = nc.createEnumType(np.uint8, "cloud_t", {"Clear": 0, "Cumulonimbus": 1, "Stratus": 2, "Missing": 255})
+    cloud = nc.createVariable("cloud", cloud_t, ("y", "x"), fill_value=255)
+    cloud.long_name = "cloud type"
+    cloud[:] = np.array([[0, 1, 2], [255, 1, 0]], dtype="u1")
+    level_t = nc.createEnumType(np.int16, "level_t", {"low": -5, "mid": 0, "high": 300})
+    nc.createVariable("level", level_t, ("x",))[:] = np.array([-5, 300, 0], dtype="i2")
+    sc = nc.createVariable("scalar_char", "S1", (), contiguous=True)
+    sc[...] = np.array(b"*", dtype="S1")
+    c = nc.createVariable("code", "S1", ("x", "nchar"), fill_value=b"-")
+    c[:] = np.frombuffer(b"ab\0\0\xe9z", dtype="S1").reshape(3, 2)  # not UTF-8: raw bytes
+    s = nc.createVariable("label", str, ("x",), fill_value="NA")
+    s[:] = np.array(["one", "NA", "three"], dtype=object)
+
 print("ok")
