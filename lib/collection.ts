@@ -8,7 +8,7 @@ import { remoteMode } from "./io/open.js";
 import { prefetchHeads } from "./io/remote.js";
 import { ConvertError } from "./errors.js";
 import {
-  allocate, getAttr, isDimensionCoordinate, product, walkGroups, walkVariables, type ArrayData, type Dataset, type Variable,
+  allocateFor, byteShape, compoundText, getAttr, isDimensionCoordinate, product, walkGroups, walkVariables, type ArrayData, type Dataset, type Variable,
 } from "./model.js";
 import { openSource, openSourceSync } from "./source/open.js";
 import type { SourceAxis } from "./plan/types.js";
@@ -121,6 +121,8 @@ function compareStructure(first: SourceFile, other: SourceFile, dim: string): vo
     for (const va of ga.variables) {
       const vb = gb.variables.find((x) => x.name === va.name)!;
       if (vb.dtype !== va.dtype) fail(`variable ${va.path} has dtype ${vb.dtype}, expected ${va.dtype}`);
+      const fa = compoundText(va), fb = compoundText(vb);
+      if (fa !== fb) fail(`variable ${va.path} has type ${fb}, expected ${fa}`);
       if (vb.dims.join(",") !== va.dims.join(",")) fail(`variable ${va.path} has dimensions (${vb.dims.join(", ")}), expected (${va.dims.join(", ")})`);
       for (const name of ENCODING_ATTRS) {
         const a = getAttr(va.attrs, name), b = getAttr(vb.attrs, name);
@@ -213,7 +215,7 @@ function merge(files: SourceFile[], requested: string | undefined, trusted?: { l
     const one = within(axis, start, count);
     if (one) return one.file.read(varPath, one.start, count, into);
     const lo = start[axis]!, hi = lo + count[axis]!;
-    const out = allocate(v.dtype, product(count));
+    const out = allocateFor(v, product(count));
     ordered.forEach((f, i) => {
       const a = Math.max(lo, offsets[i]!), b = Math.min(hi, offsets[i]! + lengths[i]!);
       if (a >= b) return;
@@ -222,7 +224,8 @@ function merge(files: SourceFile[], requested: string | undefined, trusted?: { l
       c[axis] = b - a;
       const piece = f.read(varPath, s, c);
       const at = count.map((_, k) => (k === axis ? a - lo : 0));
-      copyRegion(out, count, piece, c, at);
+      // (compound records are bytes: copied with a last axis of record bytes)
+      copyRegion(out, byteShape(v, count), piece, byteShape(v, c), v.dtype === "compound" ? [...at, 0] : at);
     });
     return out;
   };

@@ -15,7 +15,7 @@ import { assertRunsOnEcs } from "./exec/ecs/executor.js";
 import { buildEncodings, copyPlan, jobId, JOB_KEY, lazyLengths, primed, namesShuffle, primeJob, STATE_PREFIX } from "./exec/job.js";
 import type { TaskOutcome } from "./exec/task.js";
 import { acquireLock, readLock, releaseLock } from "./store/lock.js";
-import { isDimensionCoordinate, itemSize, walkGroups, walkVariables, type Variable } from "./model.js";
+import { elementSize, isDimensionCoordinate, walkGroups, walkVariables, type Variable } from "./model.js";
 import { chooseChunks, type ChunkSpec } from "./plan/chunks.js";
 import { planJob } from "./plan/planner.js";
 import type { ArrayInput, JobSpec, Plan, TaskSpec } from "./plan/types.js";
@@ -163,7 +163,7 @@ export function planInputs(collection: Collection, encodings: Map<string, ArrayE
     const axis = job.append ? e.dims.indexOf(job.append.concatDim) : -1;
     if (axis >= 0 && source[axis]) source[axis] = [job.append!.oldLength, ...source[axis]!];
     // Strings: an estimate of a JS string per element (characters are 2 bytes, plus a header).
-    const elementBytes = e.dtype === "string" ? 32 : itemSize(e.dtype);
+    const elementBytes = e.dtype === "string" ? 32 : elementSize(e.variable);
     return {
       path: e.variable.path, shape: e.shape, chunks: e.chunks, itemSize: elementBytes, source,
       ...(axis >= 0 && { fromIndex: { axis, index: job.append!.oldLength } }),

@@ -2,7 +2,7 @@
 import { expandInputs } from "./io/inputs.js";
 import { openCollection, type CollectionOptions } from "./collection.js";
 import { formatBytes } from "./format.js";
-import { itemSize, product, walkGroups, type Attribute, type Dataset, type Group } from "./model.js";
+import { compoundText, elementSize, product, walkGroups, type Attribute, type Dataset, type Group } from "./model.js";
 
 export interface InspectResult {
   inputs: string[];
@@ -17,7 +17,7 @@ export async function inspect(inputs: string[], opts: CollectionOptions = {}): P
   const c = await openCollection(await expandInputs(inputs), opts);
   try {
     let bytes = 0;
-    for (const g of walkGroups(c.dataset.root)) for (const v of g.variables) bytes += product(v.shape) * itemSize(v.dtype);
+    for (const g of walkGroups(c.dataset.root)) for (const v of g.variables) bytes += product(v.shape) * elementSize(v);
     return { inputs: c.files.map((f) => f.path), format: c.dataset.format, concatDim: c.concatDim ?? null, dataset: c.dataset, bytes };
   } finally {
     c.close();
@@ -43,8 +43,8 @@ export function formatInspect(r: InspectResult): string {
     }
     if (g.variables.length) lines.push(`${i2}variables:`);
     for (const v of g.variables) {
-      const size = formatBytes(product(v.shape) * itemSize(v.dtype));
-      lines.push(`${i2}  ${v.dtype} ${v.name}(${v.dims.join(", ")}) ;  // ${size}${v.unsupported ? `, UNSUPPORTED: ${v.unsupported}` : ""}`);
+      const size = formatBytes(product(v.shape) * elementSize(v));
+      lines.push(`${i2}  ${compoundText(v)} ${v.name}(${v.dims.join(", ")}) ;  // ${size}${v.unsupported ? `, UNSUPPORTED: ${v.unsupported}` : ""}`);
       lines.push(`${i2}    ${v.name}:_Storage = ${v.sourceChunks ? `"chunked" ; ${v.name}:_ChunkSizes = ${v.sourceChunks.join(", ")}` : `"contiguous"`} ;`);
       if (v.filters.length) lines.push(`${i2}    ${v.name}:_Filters = "${v.filters.join(", ")}" ;`);
       for (const a of v.attrs) lines.push(`${i2}    ${v.name}:${a.name} = ${attrText(a)} ;`);

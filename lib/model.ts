@@ -3,13 +3,25 @@
  * everything kept exactly as stored (no CF decoding). Sources fill it; the Zarr writer reads it.
  */
 
-/** Element types a variable or attribute can have. `char` is NetCDF's NC_CHAR (one byte). */
+/**
+ * Element types a variable or attribute can have. `char` is NetCDF's NC_CHAR (one byte). `compound`
+ * is a NetCDF-4 compound of numeric scalars (see CompoundType): each element is one record, held as
+ * its packed little-endian bytes, so its size is the variable's, not the type name's.
+ */
 export type DType =
   | "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64"
-  | "float32" | "float64" | "char" | "string";
+  | "float32" | "float64" | "char" | "string" | "compound";
 
+/** The numeric types a compound's fields may have. */
+export type FieldType = Exclude<DType, "char" | "string" | "compound">;
+
+/**
+ * Bytes per element of a type. A compound's size depends on its fields: use elementSize(variable)
+ * (this throws for it, so that no caller silently takes a wrong size).
+ */
 export function itemSize(d: DType): number {
   switch (d) {
+    case "compound": throw new Error("the size of a compound element is its variable's: use elementSize()");
     case "int8": case "uint8": case "char": return 1;
     case "int16": case "uint16": return 2;
     case "int32": case "uint32": case "float32": return 4;
@@ -52,6 +64,8 @@ export interface Variable {
   hdf5?: { filters: { id: number; cdValues: number[] }[]; littleEndian: boolean };
   /** NetCDF-4 enum: `dtype` is its base integer type; the member names and values, and the type's name. */
   enum?: EnumType;
+  /** dtype "compound": its fields, and where they lie in the file's records. */
+  compound?: CompoundType;
   /** Set when the variable's type cannot be written to Zarr faithfully: the reason. */
   unsupported?: string;
 }
@@ -60,6 +74,41 @@ export interface EnumType {
   /** The named type's path in the file (e.g. "/cloud_t"), when it is a committed datatype. */
   name?: string;
   members: Record<string, number | bigint>;
+}
+
+/**
+ * A NetCDF-4 compound type of numeric scalar fields. Records are held and stored **packed** (fields
+ * in order, no padding) and little-endian — the form zarr-python's `structured` type and numpy read
+ * — whatever the file's own (aligned, possibly big-endian) layout, which `file` describes.
+ */
+export interface CompoundType {
+  /** The named type's path in the file (e.g. "/obs_t"), when it is a committed datatype. */
+  name?: string;
+  fields: { name: string; type: FieldType }[];
+  /** Bytes of one packed record: the sum of the field sizes. */
+  size: number;
+  /**
+   * The record as the HDF5 reader hands it over: the file's size and field offsets (netCDF-C's
+   * aligned layout), and each field's byte order (h5wasm reads a wholly big-endian type as
+   * little-endian; a mixed one as stored).
+   */
+  file: { size: number; offsets: number[]; littleEndian: boolean[] };
+}
+
+/** A variable's type as text: its dtype, or a compound's fields, e.g. "compound obs_t {int8 day, int16 elev}". */
+export function compoundText(v: Pick<Variable, "dtype" | "compound">): string {
+  if (!v.compound) return v.dtype;
+  const name = v.compound.name ? ` ${v.compound.name.slice(v.compound.name.lastIndexOf("/") + 1)}` : "";
+  return `compound${name} {${v.compound.fields.map((f) => `${f.type} ${f.name}`).join(", ")}}`;
+}
+
+/** Bytes per element of a variable: its type's, or a compound's packed record size. */
+export function elementSize(v: Pick<Variable, "dtype" | "compound">): number {
+  if (v.dtype === "compound") {
+    if (!v.compound) throw new Error("compound variable without its type");
+    return v.compound.size;
+  }
+  return itemSize(v.dtype);
 }
 
 export interface Group {
@@ -80,10 +129,23 @@ export interface Dataset {
   root: Group;
 }
 
-/** The values of a region, C order, native (little-endian) byte order. */
+/** The values of a region, C order, native (little-endian) byte order; compound: packed records' bytes. */
 export type ArrayData =
   | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
   | BigInt64Array | BigUint64Array | Float32Array | Float64Array | string[];
+
+/** allocate() for a variable's elements, compound records included (as their bytes). */
+export function allocateFor(v: Pick<Variable, "dtype" | "compound">, n: number): ArrayData {
+  return v.dtype === "compound" ? new Uint8Array(n * elementSize(v)) : allocate(v.dtype, n);
+}
+
+/**
+ * The shape of a region's bytes as an array of one-byte elements: compound records get a last axis
+ * of their size, so region copies meant for elements (copyOut, copyRegion) move whole records.
+ */
+export function byteShape(v: Pick<Variable, "dtype" | "compound">, shape: readonly number[]): number[] {
+  return v.dtype === "compound" ? [...shape, elementSize(v)] : [...shape];
+}
 
 /** Walks every group, depth first, root first. */
 export function* walkGroups(g: Group): Generator<Group> {
@@ -115,9 +177,13 @@ export function product(xs: readonly number[]): number {
   return p;
 }
 
-/** Allocates an empty array of the right kind for `n` elements of `dtype`. */
+/**
+ * Allocates an empty array of the right kind for `n` elements of `dtype`; compound records (use
+ * allocateFor) are a Uint8Array of n × record size bytes.
+ */
 export function allocate(dtype: DType, n: number): ArrayData {
   switch (dtype) {
+    case "compound": throw new Error("compound records are as long as their variable's: use allocateFor()");
     case "int8": return new Int8Array(n);
     case "uint8": case "char": return new Uint8Array(n);
     case "int16": return new Int16Array(n);

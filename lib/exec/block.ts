@@ -6,7 +6,7 @@
  * padded copy). Shuffled source chunks (HDF5's shuffle) move plane to plane and are never
  * unshuffled and reshuffled: on the seed-shaped job that was half of the CPU time outside libzstd.
  */
-import { allocate, itemSize, product, type ArrayData } from "../model.js";
+import { allocate, byteShape, elementSize, product, type ArrayData } from "../model.js";
 import { cartesian, chunkIndices, contiguousOffset, copyOut, INT_INDEX_LIMIT, rowsOf, rowTerms, stridesOf, widestWord } from "../source/region.js";
 import type { ChunkPlanes } from "../source/hdf5-direct.js";
 import { filled, isAllFill, rawChunkBytes } from "../zarr/chunk.js";
@@ -44,7 +44,8 @@ export class TaskBlock {
     this.first = indices.map((l) => l[0] ?? 0);
     this.grid = stridesOf(indices.map((l) => l.length));
     const typed = e.dtype !== "string";
-    const es = itemSize(e.dtype);
+    // Compound records are held as their bytes (Uint8Array segments, es bytes an element).
+    const es = elementSize(e.variable);
     this.planar = planar && typed ? es : 0;
     const shapes = [...cartesian(indices)].map((coords) => {
       const s = coords.map((c, i) => c * e.chunks[i]!);
@@ -55,11 +56,12 @@ export class TaskBlock {
     const buffer = !typed ? undefined : memory === undefined ? new ArrayBuffer(bytes) : memory === "shared" ? new SharedArrayBuffer(bytes) : memory;
     if (buffer && buffer.byteLength < bytes) throw new Error(`block of ${bytes} bytes given a buffer of ${buffer.byteLength}`);
     this.buffer = buffer;
-    const Typed = allocate(e.dtype, 0).constructor as TypedCtor;
+    const bytewise = this.planar || e.dtype === "compound";
+    const Typed = bytewise ? Uint8Array : allocate(e.dtype, 0).constructor as TypedCtor;
     let offset = 0;
     for (const s of shapes) {
       const n = product(s.valid);
-      const data = !buffer ? allocate(e.dtype, n) : this.planar ? new Uint8Array(buffer, offset, n * es) : new Typed(buffer, offset, n);
+      const data = !buffer ? allocate(e.dtype, n) : bytewise ? new Uint8Array(buffer, offset, n * es) : new Typed(buffer, offset, n);
       this.segments.push({ ...s, data });
       offset += n * es;
     }
@@ -80,7 +82,8 @@ export class TaskBlock {
    * element segment holding it, when the region is one contiguous stretch of it.
    */
   intoFor(start: readonly number[], count: readonly number[]): Uint8Array | undefined {
-    if (this.planar || this.e.dtype === "string") return undefined;
+    // (compound sources repack records into a new buffer anyway)
+    if (this.planar || this.e.dtype === "string" || this.e.dtype === "compound") return undefined;
     const [only, more] = [...this.overlapping(start, count)];
     if (!only || more || only.n.some((x, i) => x !== count[i])) return undefined;
     const offset = contiguousOffset(only.seg.valid, only.lo.map((l, i) => l - only.seg.start[i]!), count);
@@ -101,7 +104,7 @@ export class TaskBlock {
       return;
     }
     const bytes = rawChunkBytes(data);
-    if (!this.planar) return this.scatter(bytes, shape, origin, start, count, 1, itemSize(this.e.dtype));
+    if (!this.planar) return this.scatter(bytes, shape, origin, start, count, 1, elementSize(this.e.variable));
     // Elements into planes, byte by byte: only for sources that cannot hand over planes (NetCDF-3,
     // h5wasm, an append's stored chunks).
     const es = this.planar;
@@ -169,8 +172,8 @@ export class TaskBlock {
 
   /** True when the chunk holds the fill value everywhere (its padding does by construction). */
   allFill(seg: Segment): boolean {
-    const { fill, dtype } = this.e;
-    if (!this.planar) return isAllFill(seg.data, fill, dtype);
+    const { fill } = this.e;
+    if (!this.planar) return isAllFill(seg.data, this.e);
     if (fill === null) return false;
     const pattern = rawChunkBytes(filled(this.e, 1)), planes = seg.data as Uint8Array, plane = product(seg.valid);
     for (let b = 0; b < this.planar; b++) {
@@ -193,6 +196,16 @@ export class TaskBlock {
     // the same type and length.
     const fits = (like: ArrayData, length: number) => spare.chunk?.constructor === like.constructor && spare.chunk.length === length;
     if (!this.planar) {
+      if (e.dtype === "compound") {
+        // Records as bytes: the fill records, then the valid part copied with a last axis of record bytes.
+        const es = elementSize(e.variable);
+        if (!fits(new Uint8Array(0), n * es)) spare.chunk = new Uint8Array(n * es);
+        const chunk = spare.chunk as Uint8Array;
+        chunk.set(filled(e, n) as Uint8Array);
+        const at = [...zeros, 0];
+        copyOut(chunk, byteShape(e.variable, e.chunks), at, seg.data, byteShape(e.variable, seg.valid), at, byteShape(e.variable, seg.valid));
+        return chunk;
+      }
       if (!fits(allocate(e.dtype, 0), n)) spare.chunk = allocate(e.dtype, n);
       const chunk = spare.chunk!;
       fillWith(chunk, filled(e, 1));

@@ -85,6 +85,7 @@ export function copyPlan(collection: Collection, chunks: Record<string, number[]
       if (!v.hdf5) return "its source is not HDF5";
       if (!v.sourceChunks) return "it is stored contiguously";
       if (v.dtype === "char" || v.dtype === "string") return "it holds text";
+      if (v.dtype === "compound") return "its records are stored packed, unlike the file's aligned layout";
       if (!v.hdf5.littleEndian) return "it is big-endian";
       if (JSON.stringify(v.sourceChunks) !== JSON.stringify(target)) return `target chunks (${target.join(", ")}) differ from the source's (${v.sourceChunks.join(", ")})`;
       const c = copyCompressor(v.hdf5.filters, itemSize(v.dtype));

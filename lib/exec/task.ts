@@ -10,7 +10,7 @@
 import type { StorageTotals } from "../store/metrics.js";
 import pLimit from "p-limit";
 import * as zarr from "zarrita";
-import { itemSize, product, type ArrayData } from "../model.js";
+import { elementSize, product, type ArrayData } from "../model.js";
 import { cartesian, chunkIndices } from "../source/region.js";
 import { zarritaView, zarritaData } from "../store/read.js";
 import { isAllFill, padToChunk, rawChunkBytes } from "../zarr/chunk.js";
@@ -116,7 +116,7 @@ async function copyChunks(ctx: JobContext, e: ArrayEncoding, task: TaskSpec, out
     }
     const valid = start.map((s, i) => Math.min(e.chunks[i]!, e.shape[i]! - s));
     const data = padToChunk(e, ctx.collection.read(v.path, start, valid), valid);
-    if (isAllFill(data, e.fill, e.dtype)) {
+    if (isAllFill(data, e)) {
       outcome.chunksEmpty++;
       continue;
     }
@@ -166,7 +166,7 @@ export async function readShared(job: JobSpec, task: TaskSpec, memory?: SharedAr
   const e = encodingOf(ctx, task);
   const segments = product(chunkIndices(task.start, task.count, e.chunks).map((l) => l.length));
   const whole = e.compressor.raw || e.dtype === "string" || segments <= (task.encoders ?? 1);
-  const bytes = product(task.count) * itemSize(e.dtype);
+  const bytes = product(task.count) * elementSize(e.variable);
   const reuse = !whole && memory && memory.byteLength >= bytes ? memory : undefined;
   const unused = memory && !reuse ? { unused: memory } : {};
   if (whole) return { outcome: await runTask(job, task), ...unused };
@@ -203,7 +203,7 @@ function encodingOf(ctx: JobContext, task: TaskSpec): ArrayEncoding {
 const emptyOutcome = (task: TaskSpec): TaskOutcome => ({ id: task.id, chunksWritten: 0, chunksEmpty: 0, bytesWritten: 0, bytesRead: 0 });
 
 /** Shuffled chunks are assembled as byte planes, so they are stored as they are. */
-const isPlanar = (e: ArrayEncoding) => e.compressor.encodeShuffled !== undefined && e.compressor.shuffle === itemSize(e.dtype);
+const isPlanar = (e: ArrayEncoding) => e.compressor.encodeShuffled !== undefined && e.compressor.shuffle === elementSize(e.variable);
 
 /**
  * Reads the task's block: what the store already holds (append), then every source chunk overlapping
@@ -223,7 +223,7 @@ async function readBlock(ctx: JobContext, e: ArrayEncoding, task: TaskSpec, outc
     // Along the concat axis of an append, sources hold only the new part, from oldLength on.
     return cellsAlong(src, Math.max(0, lo - oldLength), Math.max(0, hi - oldLength)).map(([a, b]) => [a + oldLength, b + oldLength] as [number, number]);
   });
-  const es = e.dtype === "string" ? 16 : itemSize(e.dtype);
+  const es = e.dtype === "string" ? 16 : elementSize(e.variable);
   for (const cell of cartesian(cells)) {
     const start = cell.map(([a]) => a), count = cell.map(([a, b]) => b - a);
     const srcStart = start.map((s, i) => (i === axis ? s - oldLength : s));

@@ -12,7 +12,7 @@
  * coordinate variables whatever --chunks says.)
  */
 import { ConvertError } from "../errors.js";
-import { itemSize, product, type Variable } from "../model.js";
+import { elementSize, product, type Variable } from "../model.js";
 
 export const TARGET_BYTES = 8 * 1024 * 1024;
 
@@ -34,7 +34,7 @@ export function parseChunkSpec(text: string): ChunkSpec {
 export function autoChunks(v: Variable, unlimitedDims: ReadonlySet<string>, targetBytes = TARGET_BYTES): number[] {
   const shape = v.shape;
   if (shape.length === 0) return [];
-  const es = itemSize(v.dtype);
+  const es = elementSize(v);
   const chunk = v.sourceChunks && v.sourceChunks.length === shape.length
     ? v.sourceChunks.slice()
     : shape.map((n, i) => (i === 0 && unlimitedDims.has(v.dims[0]!) ? 1 : n));

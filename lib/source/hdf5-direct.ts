@@ -51,6 +51,8 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 function directLayout(file: ChunkSource, v: Variable, rank: number) {
   if (!enabled || !LITTLE_ENDIAN_HOST) return undefined;
   if (!v.hdf5 || !v.hdf5.littleEndian || !v.sourceChunks || v.dtype === "char" || v.dtype === "string") return undefined;
+  // Compound records are repacked from the file's layout (netcdf4.ts), never decoded here.
+  if (v.dtype === "compound") return undefined;
   const steps = decodeSteps(v.hdf5.filters);
   if (!steps || rank === 0 || v.sourceChunks.length !== rank) return undefined;
   const index = file.chunkLocations(v.path);

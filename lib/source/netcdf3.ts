@@ -23,7 +23,7 @@ const NC_TYPES: Record<number, DType> = {
 };
 const SIZES: Record<DType, number> = {
   int8: 1, uint8: 1, char: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4,
-  int64: 8, uint64: 8, float64: 8, string: 0,
+  int64: 8, uint64: 8, float64: 8, string: 0, compound: 0,
 };
 
 class OutOfHeader extends Error {}

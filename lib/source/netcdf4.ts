@@ -12,8 +12,8 @@ import { createRequire } from "node:module";
 import { ConvertError, oneLine } from "../errors.js";
 import type { ByteSource } from "../io/byte-source.js";
 import {
-  allocate, findVariable, walkVariables, type ArrayData, type Attribute, type AttrValue, type Dataset, type Dimension, type DType,
-  type Group, type Variable,
+  allocate, allocateFor, findVariable, walkVariables, type ArrayData, type Attribute, type AttrValue, type CompoundType, type Dataset, type Dimension, type DType,
+  type FieldType, type Group, type Variable,
 } from "../model.js";
 import { readChunkIndex, readRawBytes, type ChunkIndex } from "./hdf5-chunks.js";
 import { readChunkPlanes, readDirect, type ChunkPlanes } from "./hdf5-direct.js";
@@ -108,7 +108,7 @@ function dtypeOf(m: H5Metadata): DType | { unsupported: string } {
       if (m.vlen) return "string";
       if (m.size === 1) return "char";
       return { unsupported: `fixed-length string type of ${m.size} bytes` };
-    case 6: return { unsupported: "compound type" };
+    case 6: return compoundOf(m).type ? "compound" : { unsupported: compoundOf(m).unsupported! };
     // netCDF-4 enums have an integer base; values are stored as that integer type.
     case 8: return m.enum_type?.type === 0 ? integerType(m) : { unsupported: "enum type with a non-integer base" };
     case 9: return { unsupported: "variable-length (non-string) type" };
@@ -117,6 +117,81 @@ function dtypeOf(m: H5Metadata): DType | { unsupported: string } {
     case 7: return { unsupported: "reference type" };
     default: return { unsupported: `HDF5 type class ${m.type}` };
   }
+}
+
+/**
+ * A compound type we can store as Zarr's `structured` type: numeric scalar fields only. Array
+ * members (`char tag(4)`), strings, nested compounds, enums and vlens have no form zarr-python and
+ * xarray read back as the source's dtype, so they are refused by name.
+ */
+function compoundOf(m: H5Metadata): { type?: CompoundType; unsupported?: string } {
+  const members = m.compound_type?.members ?? [];
+  const fields: CompoundType["fields"] = [];
+  for (const f of members) {
+    const kind = f.type === 10 ? "an array" : f.type === 3 ? "a string" : f.type === 6 ? "a compound" : f.type === 8 ? "an enum"
+      : f.type === 9 ? "a variable-length" : f.type === 0 || f.type === 1 ? undefined : "an unsupported";
+    const t = kind ? undefined : dtypeOf(f as H5Metadata);
+    if (kind || typeof t !== "string" || (f.shape?.length ?? 0) > 0) {
+      return { unsupported: `compound type with ${kind ?? "an unsupported"} member ${f.name}` };
+    }
+    fields.push({ name: f.name, type: t as FieldType });
+  }
+  if (!fields.length) return { unsupported: "compound type without members" };
+  return {
+    type: {
+      fields, size: fields.reduce((a, f) => a + FIELD_BYTES[f.type], 0),
+      // h5wasm reads with the file type set to little-endian order, which HDF5 applies to every
+      // member when the whole type is big-endian; a mixed-order type is read as stored.
+      file: {
+        size: m.size, offsets: members.map((f) => f.offset),
+        littleEndian: members.every((f) => !f.littleEndian || f.size === 1) ? members.map(() => true) : members.map((f) => f.littleEndian),
+      },
+    },
+  };
+}
+
+const FIELD_BYTES: Record<FieldType, number> = {
+  int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, float32: 4, float64: 8,
+};
+
+/** Records in the file's layout (aligned, either byte order) → packed little-endian records. */
+export function packRecords(t: CompoundType, file: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(n * t.size);
+  const sizes = t.fields.map((f) => FIELD_BYTES[f.type]);
+  for (let r = 0; r < n; r++) {
+    let o = r * t.size;
+    const base = r * t.file.size;
+    for (let k = 0; k < sizes.length; k++) {
+      const w = sizes[k]!, src = base + t.file.offsets[k]!;
+      if (t.file.littleEndian[k] || w === 1) out.set(file.subarray(src, src + w), o);
+      else for (let b = 0; b < w; b++) out[o + b] = file[src + w - 1 - b]!;
+      o += w;
+    }
+  }
+  return out;
+}
+
+/** One record given as field values (h5wasm's decoding of a compound attribute) → its packed bytes. */
+function packValues(t: CompoundType, values: readonly unknown[]): Uint8Array {
+  const b = Buffer.alloc(t.size);
+  let o = 0;
+  t.fields.forEach((f, k) => {
+    const x = values[k] as number | bigint;
+    switch (f.type) {
+      case "int8": b.writeInt8(Number(x), o); break;
+      case "uint8": b.writeUInt8(Number(x), o); break;
+      case "int16": b.writeInt16LE(Number(x), o); break;
+      case "uint16": b.writeUInt16LE(Number(x), o); break;
+      case "int32": b.writeInt32LE(Number(x), o); break;
+      case "uint32": b.writeUInt32LE(Number(x), o); break;
+      case "int64": b.writeBigInt64LE(BigInt(x), o); break;
+      case "uint64": b.writeBigUInt64LE(BigInt(x), o); break;
+      case "float32": b.writeFloatLE(Number(x), o); break;
+      case "float64": b.writeDoubleLE(Number(x), o); break;
+    }
+    o += FIELD_BYTES[f.type];
+  });
+  return new Uint8Array(b);
 }
 
 function attrValue(a: H5Attribute, dtype: DType): AttrValue {
@@ -130,12 +205,26 @@ function attrValue(a: H5Attribute, dtype: DType): AttrValue {
   throw new Error(`unexpected attribute value of type ${typeof v}`);
 }
 
-function readAttrs(attrs: Record<string, H5Attribute>, problems: string[]): Attribute[] {
+/**
+ * `compound`: the variable's own compound type, whose `_FillValue` (a record of that type) is kept
+ * as its packed bytes (type "compound"). Other compound-typed attributes are refused.
+ */
+function readAttrs(attrs: Record<string, H5Attribute>, problems: string[], compound?: { type: CompoundType; key: string }): Attribute[] {
   const out: Attribute[] = [];
   for (const [name, a] of Object.entries(attrs)) {
     if (INTERNAL_ATTRS.has(name)) continue;
     // NC_CHAR attributes are one fixed-length HDF5 string of any size: text.
     const m = a.metadata;
+    if (compound && name === "_FillValue" && m.type === 6 && compoundKey(m) === compound.key) {
+      const v = a.value as unknown;
+      const record = Array.isArray(v) && Array.isArray(v[0]) ? v[0] : v;
+      if (!Array.isArray(record) || record.length !== compound.type.fields.length) {
+        problems.push(`attribute ${name} holds ${Array.isArray(v) ? v.length : 0} records, not one`);
+        continue;
+      }
+      out.push({ name, type: "compound", value: Array.from(packValues(compound.type, record)) });
+      continue;
+    }
     const t = m.type === 3 && !m.vlen ? "char" : dtypeOf(m);
     if (typeof t !== "string") {
       problems.push(`attribute ${name} has an unsupported ${t.unsupported}`);
@@ -157,6 +246,7 @@ function filterNames(ds: H5Dataset): string[] {
 const isDimScale = (attrs: Record<string, H5Attribute>) => attrs["CLASS"]?.value === "DIMENSION_SCALE";
 const isPureDim = (attrs: Record<string, H5Attribute>) =>
   isDimScale(attrs) && String(attrs["NAME"]?.value ?? "").startsWith(NC_DIM_WITHOUT_VAR);
+const compoundKey = (m: H5Metadata) => JSON.stringify([m.size, m.compound_type?.members]);
 const enumKey = (m: H5Metadata) => JSON.stringify([m.size, m.signed, m.enum_type?.members]);
 const baseName = (p: string) => p.slice(p.lastIndexOf("/") + 1);
 
@@ -166,6 +256,8 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
   let phonyCounter = 0;
   const namedEnums = new Map<string, string>();
   const enumVars: [Variable, string][] = [];
+  const namedCompounds = new Map<string, string>();
+  const compoundVars: [Variable, string][] = [];
   let sawNetcdf = false;
 
   const visit = (g: H5Group, gpath: string, name: string): Group => {
@@ -185,6 +277,7 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
       }
       if (entity instanceof h5.Datatype) {
         if (entity.metadata.enum_type) namedEnums.set(enumKey(entity.metadata), childPath);
+        if (entity.metadata.compound_type) namedCompounds.set(compoundKey(entity.metadata), childPath);
         continue;
       }
       if (!(entity instanceof h5.Dataset)) continue; // links to nothing hold no data
@@ -199,6 +292,7 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
       }
       const varProblems: string[] = [];
       const t = dtypeOf(ds.metadata);
+      const compound = t === "compound" ? { type: compoundOf(ds.metadata).type!, key: compoundKey(ds.metadata) } : undefined;
       const used = new Set<string>();
       const dims = shape.map((size, i) => {
         const scales = ds.get_attached_scales(i);
@@ -214,13 +308,17 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
       });
       const v: Variable = {
         name: key, path: childPath, dtype: typeof t === "string" ? t : "uint8", dims, shape,
-        attrs: typeof t === "string" ? readAttrs(attrs, varProblems) : [],
+        attrs: typeof t === "string" ? readAttrs(attrs, varProblems, compound) : [],
         sourceChunks: ds.metadata.chunks ?? null, filters: filterNames(ds),
         hdf5: { filters: ds.filters.map((f) => ({ id: f.id, cdValues: [...f.cd_values] })), littleEndian: ds.metadata.littleEndian },
       };
       if (ds.metadata.enum_type && typeof t === "string") {
         v.enum = { members: { ...ds.metadata.enum_type.members } };
         enumVars.push([v, enumKey(ds.metadata)]);
+      }
+      if (compound) {
+        v.compound = compound.type;
+        compoundVars.push([v, compound.key]);
       }
       if (typeof t !== "string") v.unsupported = t.unsupported;
       else if (varProblems.length) v.unsupported = varProblems[0];
@@ -235,6 +333,10 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
   for (const [v, key] of enumVars) {
     const name = namedEnums.get(key);
     if (name) v.enum!.name = name;
+  }
+  for (const [v, key] of compoundVars) {
+    const name = namedCompounds.get(key);
+    if (name) v.compound!.name = name;
   }
   return { dataset: { format: sawNetcdf ? "NETCDF4" : "HDF5", root }, datasets };
 }
@@ -347,13 +449,14 @@ class Netcdf4File implements SourceFile {
     const bad = validateRegion(shape, start, count);
     if (bad) throw new ConvertError("Usage", `${varPath}: ${bad}`, this.path);
     const n = count.reduce((a, b) => a * b, 1);
-    if (n === 0) return allocate(v.dtype, 0);
+    if (n === 0) return allocateFor(v, 0);
     // Deflate (+ shuffle) chunks decoded natively when we can be sure of them; h5wasm otherwise.
     const direct = readDirect(this, own, shape, start, count, into);
     if (direct) return direct;
     let raw: unknown;
     try {
       if (v.dtype === "char") return this.readCharBytes(ds, start, count, n);
+      if (v.compound) return packRecords(v.compound, this.readCharBytes(ds, start, count, n * v.compound.file.size), n);
       raw = start.length === 0 ? ds.value : ds.slice(start.map((s, i) => [s, s + count[i]!]));
     } catch (e) {
       throw new ConvertError("Corrupt", `cannot read variable ${varPath}: ${hdf5Reason(e)}`, this.path);
@@ -370,7 +473,8 @@ class Netcdf4File implements SourceFile {
   /**
    * NC_CHAR bytes, raw. h5wasm decodes fixed strings with TextDecoder("ascii"), which is really
    * windows-1252, so bytes ≥ 0x80 would come back remapped; this is the same hyperslab read its
-   * slice() does, without the decoding.
+   * slice() does, without the decoding. It reads in the file's own type, so compound records come
+   * in the file's layout (`n` is then their bytes), which packRecords turns into ours.
    */
   private readCharBytes(ds: H5Dataset, start: readonly number[], count: readonly number[], n: number): Uint8Array {
     const Module = h5Module!;

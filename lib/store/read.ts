@@ -81,12 +81,34 @@ async function consolidatedContents(store: Store): Promise<StoreContents> {
  * NaN that zarr-python 2 writes in `.zattrs`: such documents are rewritten into strict JSON. And
  * zarrita has no v3 fixed-bytes type: a `null_terminated_bytes` array of one byte (our NC_CHAR) is
  * shown as `uint8`, the same bytes on disk, its base64 fill_value as that byte.
+ *
+ * Nor has zarrita structured types (our compounds, both formats): such an array is shown as `uint8`
+ * with one more, last axis of the record's bytes, chunked whole, so that each chunk is the same
+ * object with the same bytes (its key loses the extra coordinate). Its fill_value is shown as 0:
+ * a reader must take a chunk absent from the store as the array's own fill records, not zarrita's
+ * (verify does; see structuredRecordBytes).
  */
 export function zarritaView(store: Store): { get(key: StoreKey): Promise<Uint8Array | undefined> } {
+  /** Arrays shown with a byte axis: their key prefix ("/obs/") → format and rank. */
+  const structured = new Map<string, { format: 2 | 3; rank: number }>();
   return {
     async get(key: StoreKey) {
+      const slash = key.lastIndexOf("/"), dir = key.slice(0, slash + 1), name = key.slice(slash + 1);
+      for (const [prefix, s] of structured) {
+        if (!key.startsWith(prefix) || /^(zarr\.json|\.zarray|\.zattrs)$/.test(key.slice(prefix.length))) continue;
+        const rest = key.slice(prefix.length);
+        const real = s.format === 3 ? rest.replace(/\/0$/, "") : s.rank === 0 ? rest : rest.replace(/\.0$/, "");
+        return store.get(`${prefix}${real}` as StoreKey);
+      }
       const b = await store.get(key);
       if (!b) return b;
+      if (name === "zarr.json" || name === ".zarray") {
+        const shown = structuredAsBytes(b, name === "zarr.json" ? 3 : 2);
+        if (shown) {
+          structured.set(dir, shown.info);
+          return shown.doc;
+        }
+      }
       if (key.endsWith("zarr.json")) return charsAsBytes(b);
       if (!/\.(zattrs|zmetadata|zarray)$/.test(key)) return b;
       const text = new TextDecoder().decode(b);
@@ -97,6 +119,43 @@ export function zarritaView(store: Store): { get(key: StoreKey): Promise<Uint8Ar
       return new TextEncoder().encode(strict);
     },
   };
+}
+
+const FIELD_BYTES: Record<string, number> = {
+  int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, float32: 4, float64: 8,
+};
+
+/** A structured array's record size from its metadata, or undefined for any other array. */
+export function structuredRecordBytes(meta: Record<string, unknown>): number | undefined {
+  const t = meta["data_type"] as { name?: string; configuration?: { fields?: [string, string][] } } | undefined;
+  if (t?.name === "structured") return (t.configuration?.fields ?? []).reduce((a, [, ty]) => a + (FIELD_BYTES[ty] ?? NaN), 0);
+  const d = meta["dtype"];
+  if (Array.isArray(d)) return (d as [string, string][]).reduce((a, [, ty]) => a + Number(/\d+$/.exec(ty)?.[0] ?? NaN), 0);
+  return undefined;
+}
+
+const strictJson = (doc: unknown) => JSON.stringify(doc, (_k, v: unknown) =>
+  typeof v === "number" && !Number.isFinite(v) ? String(v) : typeof v === "bigint" ? Number(v) : v);
+
+function structuredAsBytes(b: Uint8Array, format: 2 | 3): { doc: Uint8Array; info: { format: 2 | 3; rank: number } } | undefined {
+  const text = new TextDecoder().decode(b);
+  if (format === 3 ? !text.includes('"structured"') : !/"dtype"\s*:\s*\[/.test(text)) return undefined;
+  const doc = parseJson(text) as Record<string, unknown>;
+  const size = structuredRecordBytes(doc);
+  if (!size || !Number.isInteger(size)) return undefined;
+  const shape = doc["shape"] as number[];
+  const info = { format, rank: shape.length };
+  if (format === 2) {
+    const shown = { ...doc, dtype: "|u1", shape: [...shape, size], chunks: [...(doc["chunks"] as number[]), size], fill_value: 0 };
+    return { doc: new TextEncoder().encode(strictJson(shown)), info };
+  }
+  const grid = doc["chunk_grid"] as { configuration: { chunk_shape: number[] } };
+  const shown = {
+    ...doc, data_type: "uint8", shape: [...shape, size], fill_value: 0,
+    chunk_grid: { name: "regular", configuration: { chunk_shape: [...grid.configuration.chunk_shape, size] } },
+    ...(Array.isArray(doc["dimension_names"]) && { dimension_names: [...(doc["dimension_names"] as unknown[]), null] }),
+  };
+  return { doc: new TextEncoder().encode(strictJson(shown)), info };
 }
 
 function charsAsBytes(b: Uint8Array): Uint8Array {

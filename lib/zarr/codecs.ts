@@ -114,7 +114,8 @@ export async function makeCompressor(name: CodecName, level?: number): Promise<C
 
 /** Byte shuffle pays off for numbers of more than one byte (text and bytes have no planes to group). */
 export function shufflable(dtype: DType): boolean {
-  return dtype !== "char" && dtype !== "string" && itemSize(dtype) > 1;
+  // Compound records interleave fields of different widths: no one element size to shuffle by.
+  return dtype !== "compound" && dtype !== "char" && dtype !== "string" && itemSize(dtype) > 1;
 }
 
 /**

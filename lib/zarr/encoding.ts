@@ -9,11 +9,14 @@
  *      A `_FillValue` xarray 2026.9 cannot decode from a v3 attribute — on char and string arrays
  *      (pydata/xarray#11332), or a value outside the variable's type, e.g. NaN on int16 — is not
  *      written as an attribute (see `v3FillDropped`); char and string fills stay in `fill_value`.
+ * Compounds (numeric scalar fields): packed little-endian records; v2 `dtype` a list of
+ *      [name, "<i2"] pairs, v3 zarr-python's `structured` data type; `fill_value` base64 of the
+ *      packed fill record; never a `_FillValue` attribute (xarray 2026.9 fails on one).
  * Every other attribute (scale_factor, add_offset, units, calendar, _Unsigned, missing_value …) is
  * copied as stored, so packed integers stay packed and times stay numeric.
  */
 import { ConvertError } from "../errors.js";
-import { getAttr, itemSize, type DType, type Variable } from "../model.js";
+import { elementSize, getAttr, type DType, type Variable } from "../model.js";
 import { attrsToJson, type JsonAttr } from "./attrs.js";
 import type { Compressor } from "./codecs.js";
 
@@ -39,7 +42,13 @@ export interface ArrayEncoding {
 export const V2_DTYPES: Record<DType, string> = {
   int8: "|i1", uint8: "|u1", int16: "<i2", uint16: "<u2", int32: "<i4", uint32: "<u4",
   int64: "<i8", uint64: "<u8", float32: "<f4", float64: "<f8", char: "|S1", string: "|O",
+  compound: "", // a list of fields, see v2DType
 };
+
+/** The v2 `dtype`: numpy's typestr, or for a compound its (little-endian) field list. */
+export function v2DType(v: Variable): string | [string, string][] {
+  return v.compound ? v.compound.fields.map((f) => [f.name, V2_DTYPES[f.type]]) : V2_DTYPES[v.dtype];
+}
 
 const INT_RANGES: Partial<Record<DType, [bigint, bigint]>> = {
   int8: [-(2n ** 7n), 2n ** 7n - 1n], uint8: [0n, 2n ** 8n - 1n], int16: [-(2n ** 15n), 2n ** 15n - 1n],
@@ -57,6 +66,10 @@ function fillValueOf(v: Variable): FillValue | undefined {
   if (!a) return undefined;
   const raw = typeof a.value === "string" ? a.value : a.value[0];
   if (raw === undefined) return undefined;
+  if (v.dtype === "compound") {
+    // The packed record's bytes (netcdf4.ts), as base64: the form both formats' fill_value take.
+    return a.type === "compound" && a.value.length === elementSize(v) ? Buffer.from(a.value as number[]).toString("base64") : undefined;
+  }
   if (v.dtype === "char" || v.dtype === "string") return String(raw);
   if (typeof raw === "string") return undefined;
   if (v.dtype === "float32") return Math.fround(Number(raw));
@@ -77,6 +90,7 @@ function fillValueOf(v: Variable): FillValue | undefined {
 export function v3FillDropped(v: Variable): string | undefined {
   if (!getAttr(v.attrs, "_FillValue")) return undefined;
   if (v.dtype === "char" || v.dtype === "string") return "xarray cannot decode a text _FillValue attribute from Zarr v3; it is the array's fill_value";
+  if (v.dtype === "compound") return "xarray cannot read a _FillValue attribute of a structured array; it is the array's fill_value";
   if (fillValueOf(v) === undefined) return `_FillValue is not a value of ${v.dtype}`;
   return undefined;
 }
@@ -106,7 +120,8 @@ export function encodeArray(
   if (fill !== undefined && !v3FillDropped(v)) {
     attrs["_FillValue"] = typeof fill === "number" && (v.dtype === "float32" || v.dtype === "float64") ? float64Base64(fill) : fill;
   }
-  const defaultFill: FillValue = v.dtype === "string" || v.dtype === "char" ? "" : v.dtype === "int64" || v.dtype === "uint64" ? 0n : 0;
+  const defaultFill: FillValue = v.dtype === "compound" ? Buffer.alloc(elementSize(v)).toString("base64")
+    : v.dtype === "string" || v.dtype === "char" ? "" : v.dtype === "int64" || v.dtype === "uint64" ? 0n : 0;
   return { ...base, fill: fill ?? defaultFill, attrs };
 }
 
@@ -129,7 +144,7 @@ export function v2ArrayDocs(e: ArrayEncoding): { zarray: Record<string, unknown>
   const filters = e.dtype === "string" ? [{ id: "vlen-utf8" }] : extra.length ? extra : null;
   return {
     zarray: {
-      zarr_format: 2, shape: e.shape, chunks: e.chunks, dtype: V2_DTYPES[e.dtype], fill_value: fillValueJson(e),
+      zarr_format: 2, shape: e.shape, chunks: e.chunks, dtype: v2DType(e.variable), fill_value: fillValueJson(e),
       order: "C", filters, compressor: e.compressor.v2(), dimension_separator: ".",
       ...(e.variable.enum && { netcdf_enum: enumJson(e) }),
     },
@@ -138,12 +153,13 @@ export function v2ArrayDocs(e: ArrayEncoding): { zarray: Record<string, unknown>
 }
 
 export function v3ArrayDoc(e: ArrayEncoding): Record<string, unknown> {
-  const after = e.compressor.v3(itemSize(e.dtype));
+  const after = e.compressor.v3(elementSize(e.variable));
+  // char and compound take no endian: one byte, or (structured) zarr-python ignores it and reads little-endian.
   const first = e.dtype === "string" ? { name: "vlen-utf8" }
-    : e.dtype === "char" ? { name: "bytes" }
+    : e.dtype === "char" || e.dtype === "compound" ? { name: "bytes" }
     : { name: "bytes", configuration: { endian: "little" } };
   return {
-    zarr_format: 3, node_type: "array", shape: e.shape, data_type: v3DataType(e.dtype), chunk_grid: {
+    zarr_format: 3, node_type: "array", shape: e.shape, data_type: v3DataType(e.dtype, e.variable), chunk_grid: {
       name: "regular", configuration: { chunk_shape: e.shape.length ? e.chunks : [] },
     },
     chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
@@ -155,9 +171,11 @@ export function v3ArrayDoc(e: ArrayEncoding): Record<string, unknown> {
 
 /**
  * The v3 `data_type`: core names for numbers and strings; NC_CHAR as zarr-python's
- * `null_terminated_bytes` of one byte (numpy `|S1`), which xarray reads as the netCDF char array.
+ * `null_terminated_bytes` of one byte (numpy `|S1`), which xarray reads as the netCDF char array;
+ * a compound as zarr-python's `structured` extension type (numpy's packed structured dtype).
  */
-export function v3DataType(d: DType): string | Record<string, unknown> {
+export function v3DataType(d: DType, v?: Pick<Variable, "compound">): string | Record<string, unknown> {
+  if (d === "compound") return { name: "structured", configuration: { fields: v!.compound!.fields.map((f) => [f.name, f.type]) } };
   return d === "char" ? { name: "null_terminated_bytes", configuration: { length_bytes: 1 } } : d;
 }
 
