@@ -11,9 +11,19 @@ const V3_TYPES = new Set(["bool", "int8", "int16", "int32", "int64", "uint8", "u
 function isExtensionType(t: unknown): boolean {
   const x = t as { name?: string; configuration?: Record<string, unknown> } | null;
   if (x?.name === "null_terminated_bytes") return Number.isInteger(x.configuration?.["length_bytes"]) && Number(x.configuration?.["length_bytes"]) > 0;
+  // A compound: named fields of core numeric types (zarr-python's "structured").
+  if (x?.name === "structured") {
+    const fields = x.configuration?.["fields"];
+    return Array.isArray(fields) && fields.length > 0 && fields.every((f) =>
+      Array.isArray(f) && f.length === 2 && typeof f[0] === "string" && f[0] !== "" && V3_TYPES.has(String(f[1])));
+  }
   return false;
 }
 const V2_DTYPE = /^[<>|][iufbSUO]\d*$/;
+/** A v2 dtype: a numpy typestr, or a structured type's list of [name, typestr] fields. */
+const isV2DType = (d: unknown) => Array.isArray(d)
+  ? d.length > 0 && d.every((f) => Array.isArray(f) && f.length === 2 && typeof f[0] === "string" && V2_DTYPE.test(String(f[1])))
+  : V2_DTYPE.test(String(d));
 
 export async function specProblems(storeDir: string): Promise<string[]> {
   const store = new FsStore(storeDir);
@@ -56,7 +66,7 @@ export async function specProblems(storeDir: string): Promise<string[]> {
     for (const k of keys.filter((x) => x.endsWith("/.zarray"))) {
       const d = read(k);
       if (d["zarr_format"] !== 2) problems.push(`${k}: zarr_format is not 2`);
-      if (!V2_DTYPE.test(String(d["dtype"]))) problems.push(`${k}: bad dtype ${String(d["dtype"])}`);
+      if (!isV2DType(d["dtype"])) problems.push(`${k}: bad dtype ${String(d["dtype"])}`);
       if ((d["chunks"] as number[]).length !== (d["shape"] as number[]).length) problems.push(`${k}: chunks do not match shape`);
       const attrs = read(k.replace(/\.zarray$/, ".zattrs"));
       if (!Array.isArray(attrs["_ARRAY_DIMENSIONS"])) problems.push(`${k}: no _ARRAY_DIMENSIONS`);
