@@ -15,7 +15,7 @@ import { verify } from "../lib/verify.js";
 import { inspect } from "../lib/inspect.js";
 import { product, walkVariables } from "../lib/model.js";
 import { CODEC_NAMES } from "../lib/zarr/codecs.js";
-import { CORPUS, CORPUS_MISSING, PYTHON, PYTHON_MISSING, python, tempDir } from "./helpers.js";
+import { CORPUS, CORPUS_MISSING, MODERN_PYTHON, MODERN_PYTHON_MISSING, PYTHON, PYTHON_MISSING, python, tempDir } from "./helpers.js";
 import { spawnSync } from "node:child_process";
 import { specProblems } from "./spec-check.js";
 
@@ -28,7 +28,7 @@ describe("formats beyond the corpus", { skip: PYTHON_MISSING }, () => {
   before(async () => {
     const r = spawnSync(PYTHON, [join(import.meta.dirname, "../../test/py/make_fixtures.py"), tmp.dir], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
-    for (const f of [...XARRAY_READABLE, "lzf.h5"]) {
+    for (const f of [...XARRAY_READABLE, "lzf.h5", "compound_le.nc"]) {
       for (const v of [2, 3] as const) await convert([fx(f)], { out: store(f, v), zarrFormat: v });
     }
   });
@@ -77,6 +77,54 @@ describe("formats beyond the corpus", { skip: PYTHON_MISSING }, () => {
     const code = "import h5py, zarr, numpy as np, sys; a = h5py.File(sys.argv[1])['lzf'][...]; b = zarr.open(sys.argv[2], 'r')['lzf'][...]; print(a.dtype == b.dtype and np.array_equal(a, b))";
     const r = spawnSync(PYTHON, ["-c", code, fx("lzf.h5"), store("lzf.h5", 2)], { encoding: "utf8" });
     assert.equal(r.stdout.trim(), "True", r.stderr);
+  });
+
+  test("NetCDF-4 compounds: packed little-endian records, the fill record only in fill_value", { skip: MODERN_PYTHON_MISSING }, async () => {
+    const f = "compound_le.nc";
+    const fields = [["b", "int8"], ["s", "int16"], ["u", "uint32"], ["q", "int64"], ["f", "float32"], ["d", "float64"]];
+    const fill = Buffer.alloc(27);
+    [fill.writeInt8(-1, 0), fill.writeInt16LE(-2, 1), fill.writeUInt32LE(4000000000, 3), fill.writeBigInt64LE(-(2n ** 40n), 7), fill.writeFloatLE(-4.5, 15), fill.writeDoubleLE(-5.25, 19)];
+    const v3 = JSON.parse(readFileSync(join(store(f, 3), "obs/zarr.json"), "utf8")) as Record<string, unknown>;
+    assert.deepEqual([v3["data_type"], v3["fill_value"], (v3["codecs"] as unknown[])[0], v3["attributes"]],
+      [{ name: "structured", configuration: { fields } }, fill.toString("base64"), { name: "bytes" }, { long_name: "observation" }]);
+    const plain3 = JSON.parse(readFileSync(join(store(f, 3), "plain/zarr.json"), "utf8")) as Record<string, unknown>;
+    assert.equal(plain3["fill_value"], Buffer.alloc(27).toString("base64"));
+    const v2 = JSON.parse(readFileSync(join(store(f, 2), "obs/.zarray"), "utf8")) as Record<string, unknown>;
+    assert.deepEqual([v2["dtype"], v2["fill_value"], v2["filters"]],
+      [[["b", "|i1"], ["s", "<i2"], ["u", "<u4"], ["q", "<i8"], ["f", "<f4"], ["d", "<f8"]], fill.toString("base64"), null]);
+    assert.equal((JSON.parse(readFileSync(join(store(f, 2), "plain/.zarray"), "utf8")) as Record<string, unknown>)["fill_value"], null);
+    assert.ok(!("_FillValue" in (JSON.parse(readFileSync(join(store(f, 2), "obs/.zattrs"), "utf8")) as object)));
+    for (const v of [2, 3] as const) {
+      const r = await verify([fx(f)], store(f, v));
+      assert.deepEqual([r.arrays, r.values, r.attributes], [2, 15, 1], `v${v}`);
+      assert.deepEqual(await specProblems(store(f, v)), [], `v${v}`);
+    }
+    // The chunk of fill records only is not stored.
+    assert.deepEqual(readdirSync(join(store(f, 3), "obs/c")).sort(), ["0"]);
+    assert.deepEqual(readdirSync(join(store(f, 3), "obs/c/0")), ["0"]);
+    // Today's xarray and zarr-python read every field as the source (aligned there, packed here).
+    const code = [
+      "import sys, warnings, json, numpy as np, xarray as xr, zarr",
+      "warnings.simplefilter('ignore')",
+      "out = []",
+      "for store in sys.argv[2:]:",
+      "    src = xr.open_dataset(sys.argv[1], decode_cf=False)",
+      "    dst = xr.open_zarr(store, decode_cf=False, consolidated=True)",
+      "    g = zarr.open_group(store, mode='r')",
+      "    for k in ('obs', 'plain'):",
+      "        a, b, z = src[k].values, dst[k].values, g[k][...]",
+      "        out.append([k, a.dtype.names == b.dtype.names == z.dtype.names, b.dtype.itemsize,",
+      "                    all(a.dtype[n] == b.dtype[n] == z.dtype[n] and np.array_equal(a[n], b[n]) and np.array_equal(a[n], z[n]) for n in a.dtype.names)])",
+      "print(json.dumps(out))",
+    ].join("\n");
+    const r = spawnSync(MODERN_PYTHON, ["-c", code, fx(f), store(f, 2), store(f, 3)], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), [["obs", true, 27, true], ["plain", true, 27, true], ["obs", true, 27, true], ["plain", true, 27, true]]);
+  });
+
+  test("a compound with an array member is refused by name", async () => {
+    await assert.rejects(convert([fx("compound_array.nc")], { out: fx("compound_array.zarr"), zarrFormat: 3 }),
+      /variable \/tagged has an unsupported compound type with an array member tag/);
   });
 
   test("NetCDF-4 strings, chars and groups survive in both formats", async () => {

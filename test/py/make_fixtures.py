@@ -1,5 +1,6 @@
 """Writes small files that exercise what the shared corpus lacks. usage: make_fixtures.py OUT_DIR"""
 import os
+import subprocess
 import sys
 
 import h5py
@@ -185,5 +186,34 @@ with netCDF4.Dataset(P("modern_types.nc"), "w", format="NETCDF4") as nc:
     c[:] = np.frombuffer(b"ab\0\0\xe9z", dtype="S1").reshape(3, 2)  # not UTF-8: raw bytes
     s = nc.createVariable("label", str, ("x",), fill_value="NA")
     s[:] = np.array(["one", "NA", "three"], dtype=object)
-
+# NetCDF-4 compounds, little-endian: numeric fields only (stored as packed records), with a compound
+# _FillValue and a chunk of fill records only, and without one; and one with an array member (refused).
+# netCDF4-python 1.6.2 cannot set a compound _FillValue: ncgen (Debian's netcdf-bin) writes this one.
+COMPOUND_CDL = """netcdf compound_le {
+types:
+  compound rec_t { byte b ; short s ; uint u ; int64 q ; float f ; double d ; } ;
+dimensions:
+  t = 4 ; x = 3 ;
+variables:
+  rec_t obs(t, x) ;
+    rec_t obs:_FillValue = {-1, -2, 4000000000, -1099511627776, -4.5, -5.25} ;
+    obs:long_name = "observation" ;
+    obs:_ChunkSizes = 2, 3 ;
+  rec_t plain(x) ;
+data:
+  obs = {-3, 0, 3000000000, 1099511627776, 0.25, -0.5}, {-2, -300, 3000000001, 1099511627777, 1.25, -1.5},
+        {-1, -600, 3000000002, 1099511627778, 2.25, -2.5}, {0, -900, 3000000003, 1099511627779, 3.25, -3.5},
+        {1, -1200, 3000000004, 1099511627780, 4.25, -4.5}, _, _, _, _, _, _, _ ;
+  plain = {1, 2, 3, 4, 5.5, 6.5}, {-1, -2, 4294967295, -9223372036854775807, -5.5, -6.5}, {0, 0, 0, 0, 0, 0} ;
+}
+"""
+with open(P("compound_le.cdl"), "w") as f:
+    f.write(COMPOUND_CDL)
+subprocess.run(["ncgen", "-4", "-o", P("compound_le.nc"), P("compound_le.cdl")], check=True)
+TAG = np.dtype([("id", "<i4"), ("tag", "S1", (4,))], align=True)
+with netCDF4.Dataset(P("compound_array.nc"), "w", format="NETCDF4") as nc:
+    nc.createDimension("n", 2)
+    tagged_t = nc.createCompoundType(TAG, "tagged_t")
+    t = nc.createVariable("tagged", tagged_t, ("n",))
+    t[:] = np.array([(1, [b"a", b"b", b"", b""]), (2, [b"c", b"d", b"e", b"f"])], TAG)
 print("ok")
