@@ -28,7 +28,7 @@ import type { Store } from "./store/types.js";
 import { attrsToJson } from "./zarr/attrs.js";
 import type { CodecName } from "./zarr/codecs.js";
 import { IN_PROGRESS_KEY, MetadataWriter } from "./zarr/layout.js";
-import type { ArrayEncoding, ZarrFormat } from "./zarr/encoding.js";
+import { elementOf, type ArrayEncoding, type ZarrFormat } from "./zarr/encoding.js";
 import { jsonBytes } from "./zarr/json.js";
 import { prepareAppend } from "./append.js";
 
@@ -163,7 +163,7 @@ export function planInputs(collection: Collection, encodings: Map<string, ArrayE
     const axis = job.append ? e.dims.indexOf(job.append.concatDim) : -1;
     if (axis >= 0 && source[axis]) source[axis] = [job.append!.oldLength, ...source[axis]!];
     // Strings: an estimate of a JS string per element (characters are 2 bytes, plus a header).
-    const elementBytes = e.dtype === "string" ? 32 : elementSize(e.variable);
+    const elementBytes = e.dtype === "string" ? 32 : elementSize(elementOf(e));
     return {
       path: e.variable.path, shape: e.shape, chunks: e.chunks, itemSize: elementBytes, source,
       ...(axis >= 0 && { fromIndex: { axis, index: job.append!.oldLength } }),

@@ -10,7 +10,7 @@ import { allocate, byteShape, elementSize, product, type ArrayData } from "../mo
 import { cartesian, chunkIndices, contiguousOffset, copyOut, INT_INDEX_LIMIT, rowsOf, rowTerms, stridesOf, widestWord } from "../source/region.js";
 import type { ChunkPlanes } from "../source/hdf5-direct.js";
 import { filled, isAllFill, rawChunkBytes } from "../zarr/chunk.js";
-import type { ArrayEncoding } from "../zarr/encoding.js";
+import { elementOf, type ArrayEncoding } from "../zarr/encoding.js";
 
 /** One target chunk of a block. */
 export interface Segment {
@@ -45,7 +45,7 @@ export class TaskBlock {
     this.grid = stridesOf(indices.map((l) => l.length));
     const typed = e.dtype !== "string";
     // Compound records are held as their bytes (Uint8Array segments, es bytes an element).
-    const es = elementSize(e.variable);
+    const es = elementSize(elementOf(e));
     this.planar = planar && typed ? es : 0;
     const shapes = [...cartesian(indices)].map((coords) => {
       const s = coords.map((c, i) => c * e.chunks[i]!);
@@ -104,7 +104,7 @@ export class TaskBlock {
       return;
     }
     const bytes = rawChunkBytes(data);
-    if (!this.planar) return this.scatter(bytes, shape, origin, start, count, 1, elementSize(this.e.variable));
+    if (!this.planar) return this.scatter(bytes, shape, origin, start, count, 1, elementSize(elementOf(this.e)));
     // Elements into planes, byte by byte: only for sources that cannot hand over planes (NetCDF-3,
     // h5wasm, an append's stored chunks).
     const es = this.planar;
@@ -198,12 +198,12 @@ export class TaskBlock {
     if (!this.planar) {
       if (e.dtype === "compound") {
         // Records as bytes: the fill records, then the valid part copied with a last axis of record bytes.
-        const es = elementSize(e.variable);
+        const es = elementSize(elementOf(e));
         if (!fits(new Uint8Array(0), n * es)) spare.chunk = new Uint8Array(n * es);
         const chunk = spare.chunk as Uint8Array;
         chunk.set(filled(e, n) as Uint8Array);
         const at = [...zeros, 0];
-        copyOut(chunk, byteShape(e.variable, e.chunks), at, seg.data, byteShape(e.variable, seg.valid), at, byteShape(e.variable, seg.valid));
+        copyOut(chunk, byteShape(elementOf(e), e.chunks), at, seg.data, byteShape(elementOf(e), seg.valid), at, byteShape(elementOf(e), seg.valid));
         return chunk;
       }
       if (!fits(allocate(e.dtype, 0), n)) spare.chunk = allocate(e.dtype, n);

@@ -14,7 +14,7 @@ import { elementSize, product, type ArrayData } from "../model.js";
 import { cartesian, chunkIndices } from "../source/region.js";
 import { zarritaView, zarritaData } from "../store/read.js";
 import { isAllFill, padToChunk, rawChunkBytes } from "../zarr/chunk.js";
-import { chunkKey, type ArrayEncoding } from "../zarr/encoding.js";
+import { chunkKey, elementOf, type ArrayEncoding } from "../zarr/encoding.js";
 import { jsonBytes } from "../zarr/json.js";
 import { Scratch } from "../zarr/zstd-addon.js";
 import type { JobSpec, SourceAxis, TaskSpec } from "../plan/types.js";
@@ -166,7 +166,7 @@ export async function readShared(job: JobSpec, task: TaskSpec, memory?: SharedAr
   const e = encodingOf(ctx, task);
   const segments = product(chunkIndices(task.start, task.count, e.chunks).map((l) => l.length));
   const whole = e.compressor.raw || e.dtype === "string" || segments <= (task.encoders ?? 1);
-  const bytes = product(task.count) * elementSize(e.variable);
+  const bytes = product(task.count) * elementSize(elementOf(e));
   const reuse = !whole && memory && memory.byteLength >= bytes ? memory : undefined;
   const unused = memory && !reuse ? { unused: memory } : {};
   if (whole) return { outcome: await runTask(job, task), ...unused };
@@ -203,7 +203,7 @@ function encodingOf(ctx: JobContext, task: TaskSpec): ArrayEncoding {
 const emptyOutcome = (task: TaskSpec): TaskOutcome => ({ id: task.id, chunksWritten: 0, chunksEmpty: 0, bytesWritten: 0, bytesRead: 0 });
 
 /** Shuffled chunks are assembled as byte planes, so they are stored as they are. */
-const isPlanar = (e: ArrayEncoding) => e.compressor.encodeShuffled !== undefined && e.compressor.shuffle === elementSize(e.variable);
+const isPlanar = (e: ArrayEncoding) => e.compressor.encodeShuffled !== undefined && e.compressor.shuffle === elementSize(elementOf(e));
 
 /**
  * Reads the task's block: what the store already holds (append), then every source chunk overlapping
@@ -223,7 +223,7 @@ async function readBlock(ctx: JobContext, e: ArrayEncoding, task: TaskSpec, outc
     // Along the concat axis of an append, sources hold only the new part, from oldLength on.
     return cellsAlong(src, Math.max(0, lo - oldLength), Math.max(0, hi - oldLength)).map(([a, b]) => [a + oldLength, b + oldLength] as [number, number]);
   });
-  const es = e.dtype === "string" ? 16 : elementSize(e.variable);
+  const es = e.dtype === "string" ? 16 : elementSize(elementOf(e));
   for (const cell of cartesian(cells)) {
     const start = cell.map(([a]) => a), count = cell.map(([a, b]) => b - a);
     const srcStart = start.map((s, i) => (i === axis ? s - oldLength : s));

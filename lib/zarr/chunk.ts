@@ -3,13 +3,13 @@ import { endianness } from "node:os";
 import { allocateFor, elementSize, product, type ArrayData } from "../model.js";
 import { forEachRun } from "../source/region.js";
 import { encodeVlenUtf8 } from "./codecs.js";
-import type { ArrayEncoding } from "./encoding.js";
+import { elementOf, type ArrayEncoding } from "./encoding.js";
 
 if (endianness() !== "LE") throw new Error("convert-to-zarr writes little-endian chunks and needs a little-endian host");
 
 /** A full chunk's worth of the fill value (zeros when there is none). */
 export function filled(e: ArrayEncoding, n: number): ArrayData {
-  const a = allocateFor(e.variable, n);
+  const a = allocateFor(elementOf(e), n);
   const f = e.fill;
   if (f === null || f === 0 || f === 0n) return a;
   if (e.dtype === "compound") {
@@ -29,7 +29,7 @@ export function padToChunk(e: ArrayEncoding, region: ArrayData, regionShape: rea
   if (regionShape.every((n, i) => n === full[i])) return region;
   const out = filled(e, product(full));
   // Compound records are bytes: positions in records, `w` bytes each.
-  const w = e.dtype === "compound" ? elementSize(e.variable) : 1;
+  const w = e.dtype === "compound" ? elementSize(elementOf(e)) : 1;
   const dst = out as unknown as { [i: number]: unknown };
   const src = region as unknown as { [i: number]: unknown };
   forEachRun(full, full.map(() => 0), regionShape, (chunkPos, regionPos, n) => {
@@ -50,7 +50,7 @@ export function isAllFill(data: ArrayData, e: Pick<ArrayEncoding, "fill" | "dtyp
   let pat: Uint8Array;
   if (dtype === "compound") pat = Buffer.from(String(fill), "base64");
   else {
-    const one = allocateFor(e.variable, 1) as unknown as { [i: number]: number | bigint; buffer: ArrayBuffer };
+    const one = allocateFor(elementOf(e), 1) as unknown as { [i: number]: number | bigint; buffer: ArrayBuffer };
     one[0] = dtype === "char" ? Buffer.from(String(fill), "latin1")[0] ?? 0 : (fill as number | bigint);
     pat = new Uint8Array(one.buffer);
   }

@@ -39,6 +39,14 @@ export interface ArrayEncoding {
   compressor: Compressor;
 }
 
+/**
+ * What an array's elements are, for sizes and allocation: its dtype, and a compound's fields (from
+ * its variable, looked at only then).
+ */
+export function elementOf(e: Pick<ArrayEncoding, "dtype" | "variable">): Pick<Variable, "dtype" | "compound"> {
+  return e.dtype === "compound" ? e.variable : { dtype: e.dtype };
+}
+
 export const V2_DTYPES: Record<DType, string> = {
   int8: "|i1", uint8: "|u1", int16: "<i2", uint16: "<u2", int32: "<i4", uint32: "<u4",
   int64: "<i8", uint64: "<u8", float32: "<f4", float64: "<f8", char: "|S1", string: "|O",
@@ -153,7 +161,7 @@ export function v2ArrayDocs(e: ArrayEncoding): { zarray: Record<string, unknown>
 }
 
 export function v3ArrayDoc(e: ArrayEncoding): Record<string, unknown> {
-  const after = e.compressor.v3(elementSize(e.variable));
+  const after = e.compressor.v3(elementSize(elementOf(e)));
   // char and compound take no endian: one byte, or (structured) zarr-python ignores it and reads little-endian.
   const first = e.dtype === "string" ? { name: "vlen-utf8" }
     : e.dtype === "char" || e.dtype === "compound" ? { name: "bytes" }
