@@ -19,7 +19,7 @@ import type { JobSpec } from "./plan/types.js";
 import { readRawDocs, zarritaView } from "./store/read.js";
 import { attrsToJson } from "./zarr/attrs.js";
 import { codecOfMetadata } from "./zarr/codecs.js";
-import { fillValueJson, V2_DTYPES, v3DataType } from "./zarr/encoding.js";
+import { dataTypeJson, fillValueJson } from "./zarr/encoding.js";
 import { encodeJson } from "./zarr/json.js";
 import { IN_PROGRESS_KEY } from "./zarr/layout.js";
 import { compareValues } from "./verify.js";
@@ -91,7 +91,7 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
     for (const e of encodings.values()) {
       const a = arrays.find((x) => `/${x.rel}` === e.variable.path)!;
       const storedType = format === 2 ? a.doc["dtype"] : a.doc["data_type"];
-      if (!same(format === 2 ? V2_DTYPES[e.dtype] : v3DataType(e.dtype), storedType)) {
+      if (!same(dataTypeJson(format, e.variable), storedType)) {
         mismatch(`variable ${e.variable.path} has dtype ${e.dtype}, the store ${encodeJson(storedType ?? null)}`);
       }
       // The job shuffles if any array is shuffled; a store that shuffles some of its arrays only is not ours.

@@ -15,9 +15,10 @@ import { verify } from "../lib/verify.js";
 import { inspect } from "../lib/inspect.js";
 import { product, walkVariables } from "../lib/model.js";
 import { CODEC_NAMES } from "../lib/zarr/codecs.js";
-import { CORPUS, CORPUS_MISSING, MODERN_PYTHON, MODERN_PYTHON_MISSING, PYTHON, PYTHON_MISSING, python, tempDir } from "./helpers.js";
+import { CORPUS, CORPUS_MISSING, MODERN_PYTHON, MODERN_PYTHON_MISSING, PYTHON, PYTHON_MISSING, modernPython, python, tempDir } from "./helpers.js";
 import { spawnSync } from "node:child_process";
 import { specProblems } from "./spec-check.js";
+import type { ModernOutcome } from "../tools/conformance.js";
 
 const XARRAY_READABLE = ["cdf5.nc", "one_record_var.nc", "netcdf4_types.nc", "userblock.h5", "phony.h5"];
 
@@ -120,6 +121,26 @@ describe("formats beyond the corpus", { skip: PYTHON_MISSING }, () => {
     const r = spawnSync(MODERN_PYTHON, ["-c", code, fx(f), store(f, 2), store(f, 3)], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), [["obs", true, 27, true], ["plain", true, 27, true], ["obs", true, 27, true], ["plain", true, 27, true]]);
+  });
+
+  test("appending to a compound array rewrites the partial chunk row from the store, fill records included", { skip: MODERN_PYTHON_MISSING }, async () => {
+    const days = [fx("compound_day1.nc"), fx("compound_day2.nc")];
+    const jobs = [];
+    for (const v of [2, 3] as const) {
+      const out = fx(`compound_days.v${v}.zarr`);
+      // time=2 chunks: day 1's third step shares its chunk row with day 2's first.
+      await convert([days[0]!], { out, zarrFormat: v, chunks: { time: 2 } });
+      const s = await convert([days[1]!], { out, append: true });
+      assert.equal(s.zarrFormat, v);
+      const r = await verify(days, out);
+      assert.deepEqual([r.arrays, r.values], [2, 18], `v${v}`);
+      jobs.push(out);
+    }
+    const results = modernPython("compare_modern.py", ["--jobs"], JSON.stringify([{ sources: days, stores: { v2: jobs[0], v3: jobs[1] }, concatDim: "time" }])) as { v2: ModernOutcome; v3: ModernOutcome }[];
+    for (const fmt of ["v2", "v3"] as const) {
+      const m = results[0]![fmt];
+      assert.deepEqual([m.raw.differences, m.zarr.differences, m.zarr.arrays], [[], [], 2], fmt);
+    }
   });
 
   test("a compound with an array member is refused by name", async () => {

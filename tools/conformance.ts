@@ -6,7 +6,8 @@
  *   npm run build && node dist/tools/conformance.js
  */
 import { readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { convert } from "../lib/convert.js";
 import { isConvertError } from "../lib/errors.js";
 import { sniffFormat } from "../lib/source/sniff.js";
@@ -56,8 +57,9 @@ export const modernOk = (m: ModernOutcome | null | undefined): boolean => !!m &&
 export const passes = (o: FileOutcome, fmt: "v2" | "v3"): boolean =>
   o[fmt].ok && !o[fmt].skipped?.length && modernOk(o.modern?.[fmt]);
 
-export const corpusFiles = (): string[] =>
-  readdirSync(CORPUS).filter((f) => !/\.md$|^SHA256SUMS$/.test(f)).sort();
+/** The data files of a folder (the corpus by default), without its notes and checksums. */
+export const corpusFiles = (dir = CORPUS): string[] =>
+  readdirSync(dir).filter((f) => !/\.md$|^SHA256SUMS$/.test(f)).sort();
 
 async function oneFormat(path: string, out: string, zarrFormat: 2 | 3): Promise<FormatOutcome> {
   try {
@@ -70,10 +72,10 @@ async function oneFormat(path: string, out: string, zarrFormat: 2 | 3): Promise<
   }
 }
 
-export async function runConformance(workDir: string, files = corpusFiles()): Promise<FileOutcome[]> {
+export async function runConformance(workDir: string, dir = CORPUS, files = corpusFiles(dir)): Promise<FileOutcome[]> {
   const outcomes: FileOutcome[] = [];
   for (const file of files) {
-    const path = join(CORPUS, file);
+    const path = join(dir, file);
     let format = "?";
     try {
       format = sniffFormat(path);
@@ -86,11 +88,11 @@ export async function runConformance(workDir: string, files = corpusFiles()): Pr
       v3: await oneFormat(path, join(workDir, `${file}.v3.zarr`), 3),
     });
   }
-  const jobs = outcomes.filter((o) => o.v2.ok).map((o) => [o.v2.store!, join(CORPUS, o.file), ...o.v2.skipped!.flatMap((s) => ["--skip", s])]);
+  const jobs = outcomes.filter((o) => o.v2.ok).map((o) => [o.v2.store!, join(dir, o.file), ...o.v2.skipped!.flatMap((s) => ["--skip", s])]);
   const results = python("compare_xarray.py", ["--jobs"], JSON.stringify(jobs)) as FileOutcome["xarray"][];
   outcomes.filter((o) => o.v2.ok).forEach((o, i) => (o.xarray = results[i]));
   const modernJobs = outcomes.map((o) => ({
-    sources: [join(CORPUS, o.file)],
+    sources: [join(dir, o.file)],
     stores: { v2: o.v2.ok ? o.v2.store : null, v3: o.v3.ok ? o.v3.store : null },
     skip: [...new Set([...(o.v2.skipped ?? []), ...(o.v3.skipped ?? [])])],
   }));
@@ -148,12 +150,18 @@ export function conformanceMarkdown(outcomes: FileOutcome[]): string {
   ].join("\n");
 }
 
+// `--dir DIR` runs the same checks on any folder of NetCDF files and prints the table instead.
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { dir: { type: "string" } } });
   const { dir, cleanup } = tempDir("conformance");
   try {
-    const outcomes = await runConformance(dir);
-    writeFileSync(join(ROOT, "docs/CONFORMANCE.md"), conformanceMarkdown(outcomes));
-    console.log(`wrote docs/CONFORMANCE.md (${outcomes.length} files)`);
+    const outcomes = await runConformance(dir, values.dir ? resolve(values.dir) : CORPUS);
+    if (values.dir) {
+      console.log(conformanceMarkdown(outcomes));
+    } else {
+      writeFileSync(join(ROOT, "docs/CONFORMANCE.md"), conformanceMarkdown(outcomes));
+      console.log(`wrote docs/CONFORMANCE.md (${outcomes.length} files)`);
+    }
   } finally {
     cleanup();
   }

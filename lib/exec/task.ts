@@ -13,7 +13,7 @@ import * as zarr from "zarrita";
 import { elementSize, product, type ArrayData } from "../model.js";
 import { cartesian, chunkIndices } from "../source/region.js";
 import { zarritaView, zarritaData } from "../store/read.js";
-import { isAllFill, padToChunk, rawChunkBytes } from "../zarr/chunk.js";
+import { filled, isAllFill, padToChunk, rawChunkBytes } from "../zarr/chunk.js";
 import { chunkKey, elementOf, type ArrayEncoding } from "../zarr/encoding.js";
 import { jsonBytes } from "../zarr/json.js";
 import { Scratch } from "../zarr/zstd-addon.js";
@@ -81,11 +81,20 @@ async function prefillFromStore(ctx: JobContext, e: ArrayEncoding, task: TaskSpe
   const lo = task.start.map((s, i) => (i === axis ? rows[0]![0] : s));
   const n = task.count.map((c, i) => (i === axis ? rows[0]![1] - rows[0]![0] : c));
   for (const coords of cartesian(chunkIndices(lo, n, e.chunks))) {
-    const got = await arr.getChunk(coords);
     const start = coords.map((c, i) => c * e.chunks[i]!);
     const count = start.map((s, i) => Math.min(e.chunks[i]!, (i === axis ? oldLength : e.shape[i]!) - s));
-    block.placeElements(zarritaData(got.data) as ArrayData, e.chunks, start, start, count);
+    block.placeElements(await storedChunk(ctx, e, arr, coords), e.chunks, start, start, count);
   }
+}
+
+/**
+ * One stored chunk's elements. zarritaView shows compound records as bytes with one more axis (so
+ * the chunk has one more coordinate) and a fill of zero bytes: an absent chunk is the fill records.
+ */
+async function storedChunk(ctx: JobContext, e: ArrayEncoding, arr: zarr.Array<zarr.DataType, zarr.Readable>, coords: number[]): Promise<ArrayData> {
+  if (e.dtype !== "compound") return zarritaData((await arr.getChunk(coords)).data) as ArrayData;
+  if (!(await ctx.store.has(chunkKey(e, coords)))) return filled(e, product(e.chunks));
+  return zarritaData((await arr.getChunk([...coords, 0])).data) as ArrayData;
 }
 
 /**

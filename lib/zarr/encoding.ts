@@ -53,8 +53,13 @@ export const V2_DTYPES: Record<DType, string> = {
   compound: "", // a list of fields, see v2DType
 };
 
+/** The element type as the metadata states it: v2's `dtype` or v3's `data_type`. */
+export function dataTypeJson(format: ZarrFormat, v: Pick<Variable, "dtype" | "compound">): unknown {
+  return format === 2 ? v2DType(v) : v3DataType(v);
+}
+
 /** The v2 `dtype`: numpy's typestr, or for a compound its (little-endian) field list. */
-export function v2DType(v: Variable): string | [string, string][] {
+function v2DType(v: Pick<Variable, "dtype" | "compound">): string | [string, string][] {
   return v.compound ? v.compound.fields.map((f) => [f.name, V2_DTYPES[f.type]]) : V2_DTYPES[v.dtype];
 }
 
@@ -152,7 +157,7 @@ export function v2ArrayDocs(e: ArrayEncoding): { zarray: Record<string, unknown>
   const filters = e.dtype === "string" ? [{ id: "vlen-utf8" }] : extra.length ? extra : null;
   return {
     zarray: {
-      zarr_format: 2, shape: e.shape, chunks: e.chunks, dtype: v2DType(e.variable), fill_value: fillValueJson(e),
+      zarr_format: 2, shape: e.shape, chunks: e.chunks, dtype: dataTypeJson(2, e.variable), fill_value: fillValueJson(e),
       order: "C", filters, compressor: e.compressor.v2(), dimension_separator: ".",
       ...(e.variable.enum && { netcdf_enum: enumJson(e) }),
     },
@@ -167,7 +172,7 @@ export function v3ArrayDoc(e: ArrayEncoding): Record<string, unknown> {
     : e.dtype === "char" || e.dtype === "compound" ? { name: "bytes" }
     : { name: "bytes", configuration: { endian: "little" } };
   return {
-    zarr_format: 3, node_type: "array", shape: e.shape, data_type: v3DataType(e.dtype, e.variable), chunk_grid: {
+    zarr_format: 3, node_type: "array", shape: e.shape, data_type: dataTypeJson(3, e.variable), chunk_grid: {
       name: "regular", configuration: { chunk_shape: e.shape.length ? e.chunks : [] },
     },
     chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
@@ -182,9 +187,9 @@ export function v3ArrayDoc(e: ArrayEncoding): Record<string, unknown> {
  * `null_terminated_bytes` of one byte (numpy `|S1`), which xarray reads as the netCDF char array;
  * a compound as zarr-python's `structured` extension type (numpy's packed structured dtype).
  */
-export function v3DataType(d: DType, v?: Pick<Variable, "compound">): string | Record<string, unknown> {
-  if (d === "compound") return { name: "structured", configuration: { fields: v!.compound!.fields.map((f) => [f.name, f.type]) } };
-  return d === "char" ? { name: "null_terminated_bytes", configuration: { length_bytes: 1 } } : d;
+function v3DataType(v: Pick<Variable, "dtype" | "compound">): string | Record<string, unknown> {
+  if (v.compound) return { name: "structured", configuration: { fields: v.compound.fields.map((f) => [f.name, f.type]) } };
+  return v.dtype === "char" ? { name: "null_terminated_bytes", configuration: { length_bytes: 1 } } : v.dtype;
 }
 
 /**

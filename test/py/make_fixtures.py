@@ -216,4 +216,25 @@ with netCDF4.Dataset(P("compound_array.nc"), "w", format="NETCDF4") as nc:
     tagged_t = nc.createCompoundType(TAG, "tagged_t")
     t = nc.createVariable("tagged", tagged_t, ("n",))
     t[:] = np.array([(1, [b"a", b"b", b"", b""]), (2, [b"c", b"d", b"e", b"f"])], TAG)
+# Two days of a compound over an unlimited time axis, for appends: day 2 carries a fill record.
+for day in (1, 2):
+    t0 = 3 * (day - 1)
+    cdl = f"""netcdf compound_day{day} {{
+types:
+  compound pair_t {{ short s ; double d ; }} ;
+dimensions:
+  time = UNLIMITED ; x = 2 ;
+variables:
+  double time(time) ;
+    time:units = "days since 2000-01-01" ;
+  pair_t obs(time, x) ;
+    pair_t obs:_FillValue = {{-9, -9.5}} ;
+data:
+  time = {t0}, {t0 + 1}, {t0 + 2} ;
+  obs = {{{day}, 1.5}}, {{2, 2.5}}, {{3, 3.5}}, {{4, 4.5}}, {{5, 5.5}}, {"_" if day == 2 else "{6, 6.5}"} ;
+}}
+"""
+    with open(P(f"compound_day{day}.cdl"), "w") as f:
+        f.write(cdl)
+    subprocess.run(["ncgen", "-4", "-o", P(f"compound_day{day}.nc"), P(f"compound_day{day}.cdl")], check=True)
 print("ok")
