@@ -14,7 +14,7 @@ import { openStore } from "./store/open.js";
 import { expandInputs } from "./io/inputs.js";
 import { readStoreContents, zarritaView, zarritaData } from "./store/read.js";
 import { attrToJson, JsonFloat } from "./zarr/attrs.js";
-import { v3FillDropped } from "./zarr/encoding.js";
+import { chunkKey, v3FillDropped } from "./zarr/encoding.js";
 import { storePath } from "./zarr/layout.js";
 
 export interface VerifyOptions {
@@ -220,9 +220,9 @@ async function compareRecords(
     const start = coords.map((c, i) => c * chunks[i]!), valid = start.map((s, i) => Math.min(chunks[i]!, shape[i]! - s));
     const n = product(valid);
     const want = read(v.path, start, valid) as Uint8Array;
-    const stored = format === 2 ? `/${key}/${coords.length ? coords.join(".") : "0"}` : `/${key}/${["c", ...coords].join("/")}`;
+    const stored = chunkKey({ format, key }, coords);
     const got = new Uint8Array(n * size);
-    if (await store.has(stored as `/${string}`)) {
+    if (await store.has(stored)) {
       const chunk = zarritaData((await arr.getChunk([...coords, 0])).data) as Uint8Array;
       const zeros = [...valid.map(() => 0), 0];
       copyOut(got, byteShape(v, valid), zeros, chunk, byteShape(v, chunks), zeros, byteShape(v, valid));

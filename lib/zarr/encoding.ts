@@ -203,7 +203,7 @@ function enumJson(e: ArrayEncoding): Record<string, unknown> {
 }
 
 /** Key of a chunk, given its grid coordinates. */
-export function chunkKey(e: ArrayEncoding, coords: readonly number[]): `/${string}` {
+export function chunkKey(e: Pick<ArrayEncoding, "format" | "key">, coords: readonly number[]): `/${string}` {
   if (e.format === 2) return `/${e.key}/${coords.length ? coords.join(".") : "0"}`;
   return `/${e.key}/${["c", ...coords].join("/")}`;
 }
