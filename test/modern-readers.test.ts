@@ -14,7 +14,7 @@ import { verify } from "../lib/verify.js";
 import type { ModernOutcome } from "../tools/conformance.js";
 import { CORPUS, CORPUS_MISSING, MODERN_PYTHON, MODERN_PYTHON_MISSING, PYTHON, PYTHON_MISSING, modernPython, requireModernPython, tempDir } from "./helpers.js";
 
-const FIXTURES = ["modern_types.nc", "zero_records_tail.nc", "zero_records_tail_cdf5.nc", "zero_records_unpadded.nc", "hardlink_root.nc", "reserved_attrs.nc"];
+const FIXTURES = ["modern_types.nc", "scalars.nc", "zero_records_tail.nc", "zero_records_tail_cdf5.nc", "zero_records_unpadded.nc", "hardlink_root.nc", "reserved_attrs.nc"];
 const CORPUS_FILES = ["eraint_uvz.nc", "scipy_example_3_maskedvals.nc", "amber_model1_md2.nc"];
 
 describe("stores today's readers read exactly", { skip: CORPUS_MISSING || PYTHON_MISSING || MODERN_PYTHON_MISSING }, () => {
@@ -74,6 +74,17 @@ describe("stores today's readers read exactly", { skip: CORPUS_MISSING || PYTHON
     const meta = doc("modern_types.nc", 3, "scalar_char/zarr.json");
     assert.deepEqual(meta["shape"], []);
     assert.deepEqual(xarray("print(json.dumps(xr.open_zarr(sys.argv[1], decode_cf=False)['scalar_char'].values.tobytes().decode()))", store("modern_types.nc", 3)), "*");
+  });
+
+  test("scalars of every type and storage, with NaN, Infinity, 64-bit and text fill values", () => {
+    const scalars = doc("scalars.nc", 3, "zarr.json") as { consolidated_metadata: { metadata: Record<string, { shape: number[]; fill_value: unknown; attributes: Record<string, unknown> }> } };
+    const md = scalars.consolidated_metadata.metadata;
+    assert.equal(Object.keys(md).length, 21);
+    for (const k of ["b", "c", "str", "p", "e", "fnan", "q2"]) assert.deepEqual(md[k]!.shape, [], k);
+    assert.deepEqual([md["fnan"]!.fill_value, md["fnan"]!.attributes["_FillValue"]], ["NaN", "AAAAAAAA+H8="]);
+    assert.deepEqual([md["finf"]!.fill_value, md["finf"]!.attributes["_FillValue"]], ["Infinity", "AAAAAAAA8H8="]);
+    const got = xarray("d = xr.open_zarr(sys.argv[1], decode_cf=False)\nprint(json.dumps([str(d['q2'].values), str(d['uq'].values), d['p'].values['d'].item(), d['c'].values.item().decode()]))", store("scalars.nc", 3));
+    assert.deepEqual(got, ["-9223372036854775807", "18446744073709551615", 8.5, "z"]);
   });
 
   test("text fills: in v3 the fill_value carries them (xarray cannot decode the attribute there); v2 as before", () => {

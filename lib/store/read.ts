@@ -78,7 +78,8 @@ async function consolidatedContents(store: Store): Promise<StoreContents> {
 
 /**
  * The store as zarrita can read it. zarrita parses metadata with JSON.parse, which rejects the bare
- * NaN that zarr-python 2 writes in `.zattrs`: such documents are rewritten into strict JSON. And
+ * NaN that zarr-python 2 writes in `.zattrs` and rounds int64 fill values past 2^53: such documents
+ * are rewritten into strict JSON, those fill values as exact decimal strings. And
  * zarrita has no v3 fixed-bytes type: a `null_terminated_bytes` array of one byte (our NC_CHAR) is
  * shown as `uint8`, the same bytes on disk, its base64 fill_value as that byte.
  *
@@ -109,12 +110,17 @@ export function zarritaView(store: Store): { get(key: StoreKey): Promise<Uint8Ar
           return shown.doc;
         }
       }
-      if (key.endsWith("zarr.json")) return charsAsBytes(b);
-      if (!/\.(zattrs|zmetadata|zarray)$/.test(key)) return b;
+      if (name === "zarr.json") {
+        const shown = charsAsBytes(b);
+        if (shown !== b) return shown;
+      }
+      if (!/(zarr\.json|\.zattrs|\.zmetadata|\.zarray)$/.test(key)) return b;
       const text = new TextDecoder().decode(b);
-      if (!/\bNaN\b|Infinity/.test(text)) return b;
-      const strict = JSON.stringify(parseJson(text), (_k, v: unknown) =>
-        typeof v === "number" && !Number.isFinite(v) ? String(v) : typeof v === "bigint" ? Number(v) : v,
+      // Bare NaN, or an integer past 2^53 (an int64 fill_value, which JSON.parse would round: zarrita
+      // takes the exact one as a string).
+      if (!/\bNaN\b|Infinity|\d{16}/.test(text)) return b;
+      const strict = JSON.stringify(parseJson(text), (k, v: unknown) =>
+        typeof v === "number" && !Number.isFinite(v) ? String(v) : typeof v === "bigint" ? (k === "fill_value" ? String(v) : Number(v)) : v,
       );
       return new TextEncoder().encode(strict);
     },

@@ -351,7 +351,7 @@ def xarray_v3_limits(a, b, name, view, notes):
         a.attrs.pop("_FillValue", None)
         if view == "decoded" and a.dtype.kind == "O":
             vals = a.values.copy()
-            masked = np.frompyfunc(lambda v: v is None or (isinstance(v, float) and v != v), 1, 1)(vals).astype(bool)
+            masked = np.asarray(np.frompyfunc(lambda v: v is None or (isinstance(v, float) and v != v), 1, 1)(vals), dtype=bool)
             vals[masked] = fill
             a = a.copy(data=vals.astype(b.dtype) if b.dtype.kind in "SU" else vals)
         return a

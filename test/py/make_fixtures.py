@@ -237,4 +237,31 @@ data:
     with open(P(f"compound_day{day}.cdl"), "w") as f:
         f.write(cdl)
     subprocess.run(["ncgen", "-4", "-o", P(f"compound_day{day}.nc"), P(f"compound_day{day}.cdl")], check=True)
+# A scalar of every type (numbers, char, string, compound, enum), NaN/Infinity/64-bit/text fill
+# values (fill-only scalars are chunks not stored), and variables in compact storage.
+SCALARS_CDL = """netcdf scalars {
+types:
+  compound pair_t { short s ; double d ; } ;
+  ubyte enum flag_t { off = 0, on = 1 } ;
+dimensions:
+  x = 3 ;
+variables:
+  byte b ; short s ; int i ; int64 q ; ubyte ub ; ushort us ; uint ui ; uint64 uq ; float f ; double d ;
+  char c ; string str ; pair_t p ; flag_t e ;
+  float fnan ; fnan:_FillValue = NaN ;
+  double finf ; finf:_FillValue = Infinity ;
+  int64 q2 ; q2:_FillValue = -9223372036854775807LL ;
+  uint64 uq2 ; uq2:_FillValue = 18446744073709551614ULL ;
+  string sfill ; sfill:_FillValue = "none" ;
+  int compact(x) ; compact:_Storage = "compact" ;
+  char cc(x) ; cc:_Storage = "compact" ;
+data:
+  b = -1 ; s = -2 ; i = -3 ; q = -4 ; ub = 255 ; us = 65535 ; ui = 4294967295 ; uq = 18446744073709551615 ;
+  f = 1.5 ; d = 2.5 ; c = "z" ; str = "hello" ; p = {7, 8.5} ; e = on ; fnan = _ ; finf = 3 ; q2 = _ ; uq2 = 5 ; sfill = _ ;
+  compact = 1, 2, 3 ; cc = "abc" ;
+}
+"""
+with open(P("scalars.cdl"), "w") as f:
+    f.write(SCALARS_CDL)
+subprocess.run(["ncgen", "-4", "-o", P("scalars.nc"), P("scalars.cdl")], check=True)
 print("ok")
