@@ -123,6 +123,7 @@ function compareStructure(first: SourceFile, other: SourceFile, dim: string): vo
       if (vb.dtype !== va.dtype) fail(`variable ${va.path} has dtype ${vb.dtype}, expected ${va.dtype}`);
       const fa = compoundText(va), fb = compoundText(vb);
       if (fa !== fb) fail(`variable ${va.path} has type ${fb}, expected ${fa}`);
+      if (fmtAttr(va.enum?.members) !== fmtAttr(vb.enum?.members)) fail(`variable ${va.path} has enum members ${fmtAttr(vb.enum?.members) ?? "none"}, expected ${fmtAttr(va.enum?.members) ?? "none"}`);
       if (vb.dims.join(",") !== va.dims.join(",")) fail(`variable ${va.path} has dimensions (${vb.dims.join(", ")}), expected (${va.dims.join(", ")})`);
       for (const name of ENCODING_ATTRS) {
         const a = getAttr(va.attrs, name), b = getAttr(vb.attrs, name);
