@@ -22,12 +22,24 @@ import { codecOfMetadata } from "./zarr/codecs.js";
 import { dataTypeJson, fillValueJson } from "./zarr/encoding.js";
 import { encodeJson } from "./zarr/json.js";
 import { IN_PROGRESS_KEY } from "./zarr/layout.js";
-import { compareValues } from "./verify.js";
+import { compareValues, storedTimeTargets } from "./verify.js";
 
 /** Attributes that decide how values decode: new files must carry the store's. */
 const ENCODING_ATTRS = ["scale_factor", "add_offset", "missing_value", "units", "calendar", "_Unsigned"];
 
 const same = (a: unknown, b: unknown) => encodeJson(a) === encodeJson(b);
+
+/** The store's arrays as written: path, metadata document, attributes, dimensions, shape and chunks. */
+function storedArrays(format: 2 | 3, docs: Map<string, Record<string, unknown>>) {
+  return [...docs].flatMap(([key, doc]) => {
+    const m = /^(.*)\/(\.zarray|zarr\.json)$/.exec(key);
+    if (!m || (m[2] === "zarr.json" && doc["node_type"] !== "array")) return [];
+    const attrs = (format === 2 ? docs.get(`${m[1]}/.zattrs`) : doc["attributes"]) as Record<string, unknown> ?? {};
+    const dims = (format === 2 ? attrs["_ARRAY_DIMENSIONS"] : doc["dimension_names"]) as string[];
+    const chunks = format === 2 ? (doc["chunks"] as number[]) : (doc["chunk_grid"] as { configuration: { chunk_shape: number[] } }).configuration.chunk_shape;
+    return [{ rel: m[1]!, doc, attrs, dims, shape: doc["shape"] as number[], chunks }];
+  });
+}
 
 export async function prepareAppend(inputs: string[], opts: ConvertOptions): Promise<PreparedJob> {
   const store = openStore(opts.out);
@@ -35,7 +47,10 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
     throw new ConvertError("Incomplete", "the store has an interrupted run; finish it with --resume (and the same files) first", opts.out);
   }
   const { format, docs, rootAttrs } = await readRawDocs(store);
-  const collection = await openCollection((await expandInputs(inputs)).map(normalizeLocation), opts.concatDim ? { concatDim: opts.concatDim } : {});
+  const stored = storedArrays(format, docs);
+  // New files' times are re-expressed in the units (and type) the store holds them in.
+  const timeTargets = storedTimeTargets({ format, nodes: new Map(stored.map((a) => [a.rel, { kind: "array", meta: a.doc, attrs: a.attrs }])) });
+  const collection = await openCollection((await expandInputs(inputs)).map(normalizeLocation), { ...(opts.concatDim && { concatDim: opts.concatDim }), timeTargets });
   try {
     const ds = collection.dataset;
     const dim = collection.concatDim ?? opts.concatDim ?? ds.root.dims.find((d) => d.unlimited)?.name;
@@ -46,14 +61,7 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
       throw new ConvertError("Mismatch", `does not match the store ${opts.out}: ${what}`, first);
     };
 
-    const arrays = [...docs].flatMap(([key, doc]) => {
-      const m = /^(.*)\/(\.zarray|zarr\.json)$/.exec(key);
-      if (!m || (m[2] === "zarr.json" && doc["node_type"] !== "array")) return [];
-      const attrs = (format === 2 ? docs.get(`${m[1]}/.zattrs`) : doc["attributes"]) as Record<string, unknown> ?? {};
-      const dims = (format === 2 ? attrs["_ARRAY_DIMENSIONS"] : doc["dimension_names"]) as string[];
-      const chunks = format === 2 ? (doc["chunks"] as number[]) : (doc["chunk_grid"] as { configuration: { chunk_shape: number[] } }).configuration.chunk_shape;
-      return [{ rel: m[1]!, doc, attrs, dims, shape: doc["shape"] as number[], chunks }];
-    });
+    const arrays = stored;
     const withDim = arrays.filter((a) => a.dims.includes(dim));
     if (withDim.length === 0) mismatch(`no array in the store has the dimension ${dim}`);
     const oldLength = withDim[0]!.shape[withDim[0]!.dims.indexOf(dim)]!;
@@ -85,6 +93,7 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
     const spec: Omit<JobSpec, "id"> = {
       inputs: collection.files.map((f) => f.path), concatDim: dim, store: normalizeLocation(opts.out), zarrFormat: format,
       codec, level, shuffle: [...shuffled.values()].some(Boolean), chunks, skipUnsupported: false, append: { concatDim: dim, oldLength },
+      ...(Object.keys(collection.recode).length && { recode: collection.recode }),
     };
     const job: JobSpec = { id: jobId({ ...spec, store: "" }), ...spec };
     const encodings = await buildEncodings(collection, job);

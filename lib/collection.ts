@@ -15,6 +15,8 @@ import type { SourceAxis } from "./plan/types.js";
 import { copyRegion } from "./source/region.js";
 import type { SourceFile } from "./source/types.js";
 import type { ChunkPlanes } from "./source/hdf5-direct.js";
+import { looksLikeTimeUnits } from "./cf/time.js";
+import { applyRecode, planTimeRecodes, recodedDataset, type RecodeSpec, type TimeTarget } from "./recode.js";
 
 export interface Collection {
   readonly dataset: Dataset;
@@ -29,6 +31,8 @@ export interface Collection {
   sourceAxes(varPath: string): SourceAxis[];
   /** The file holding a position of a variable, and the position within that file. */
   locate(varPath: string, start: readonly number[]): { file: SourceFile; start: number[] };
+  /** Values re-expressed between the files and the store (times in per-file units); plain data for workers. */
+  readonly recode: RecodeSpec;
   close(): void;
 }
 
@@ -50,7 +54,11 @@ export interface CollectionOptions {
    * with `lengths` (each file's length along the concat dimension) open files only when first read.
    * Workers use this, so a task opens just the files it touches.
    */
-  trusted?: { lengths?: number[] };
+  trusted?: { lengths?: number[]; recode?: RecodeSpec };
+  /** Store every time variable in these units (`--time-units`) instead of the first file's. */
+  timeUnits?: string;
+  /** Per time variable: the units (and type) to store it in, e.g. an existing store's for an append. */
+  timeTargets?: Record<string, TimeTarget>;
 }
 
 /** Attributes that change how values decode: files must agree on them or the store would lie. */
@@ -65,8 +73,8 @@ export async function openCollection(paths: readonly string[], opts: CollectionO
     if (!lazy && remote.length > 1 && remoteMode() === "ranged") await prefetchHeads(remote);
     for (const [i, p] of paths.entries()) files.push(lazy && i > 0 ? lazySource(p, files[0]!) : await openSource(p));
     const c = files.length === 1 && !opts.concatDim
-      ? single(files[0]!)
-      : merge(files, opts.concatDim, opts.trusted ? { lengths: opts.trusted.lengths } : undefined);
+      ? single(files[0]!, opts.trusted?.recode ?? planTimeRecodes(files, undefined, timeTargets(files[0]!.dataset, undefined, opts)))
+      : merge(files, opts);
     // Closing twice is harmless (h5wasm would throw on a closed file).
     let open = true;
     return { ...c, close: () => { if (open) { open = false; c.close(); } } };
@@ -82,14 +90,31 @@ function variableOf(ds: Dataset, path: string): Variable {
   return v;
 }
 
-function single(f: SourceFile): Collection {
+function single(f: SourceFile, recode: RecodeSpec): Collection {
+  const dataset = structuredClone(f.dataset);
+  recodedDataset(dataset, recode);
   return {
-    dataset: f.dataset, files: [f], concatDim: undefined, read: (p, s, c, into) => f.read(p, s, c, into),
-    readPlanes: (p, s, c, size) => f.readPlanes?.(p, s, c, size),
+    dataset, files: [f], concatDim: undefined, recode,
+    read: (p, s, c, into) => (recode[p] ? applyRecode(recode[p], f.path, f.read(p, s, c)) : f.read(p, s, c, into)),
+    readPlanes: (p, s, c, size) => (recode[p] ? undefined : f.readPlanes?.(p, s, c, size)),
     sourceAxes: (p) => fileAxes(variableOf(f.dataset, p)), locate: (_p, start) => ({ file: f, start: start.slice() }),
     close: () => f.close(),
   };
 }
+
+/** Per time variable, the units to store it in: --time-units for all, or the given targets. */
+function timeTargets(ds: Dataset, dim: string | undefined, opts: CollectionOptions): Record<string, TimeTarget> {
+  if (!opts.timeUnits) return opts.timeTargets ?? {};
+  const units = opts.timeUnits;
+  return Object.fromEntries([...walkVariables(ds.root)]
+    .filter((v) => (!dim || v.dims.includes(dim)) && looksLikeTimeUnits(textUnits(v)))
+    .map((v) => [v.path, { units }]));
+}
+
+const textUnits = (v: Variable) => {
+  const u = getAttr(v.attrs, "units");
+  return u && typeof u.value === "string" ? u.value : undefined;
+};
 
 const fmtAttr = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
 
@@ -100,7 +125,7 @@ function sameValues(a: ArrayData, b: ArrayData): boolean {
   return Buffer.compare(x, y) === 0;
 }
 
-function compareStructure(first: SourceFile, other: SourceFile, dim: string): void {
+function compareStructure(first: SourceFile, other: SourceFile, dim: string, recode: RecodeSpec): void {
   const fail = (what: string) => {
     throw new ConvertError("Mismatch", `does not match ${first.path}: ${what}`, other.path);
   };
@@ -126,6 +151,8 @@ function compareStructure(first: SourceFile, other: SourceFile, dim: string): vo
       if (fmtAttr(va.enum?.members) !== fmtAttr(vb.enum?.members)) fail(`variable ${va.path} has enum members ${fmtAttr(vb.enum?.members) ?? "none"}, expected ${fmtAttr(va.enum?.members) ?? "none"}`);
       if (vb.dims.join(",") !== va.dims.join(",")) fail(`variable ${va.path} has dimensions (${vb.dims.join(", ")}), expected (${va.dims.join(", ")})`);
       for (const name of ENCODING_ATTRS) {
+        // Re-expressed times may differ in units (their calendars were compared when planning).
+        if (recode[va.path] && (name === "units" || name === "calendar")) continue;
         const a = getAttr(va.attrs, name), b = getAttr(vb.attrs, name);
         if (fmtAttr(a?.value) !== fmtAttr(b?.value)) fail(`variable ${va.path} attribute ${name} is ${fmtAttr(b?.value) ?? "absent"}, expected ${fmtAttr(a?.value) ?? "absent"}`);
       }
@@ -167,22 +194,25 @@ function lazySource(path: string, like: SourceFile): SourceFile {
   };
 }
 
-function merge(files: SourceFile[], requested: string | undefined, trusted?: { lengths?: number[] | undefined }): Collection {
+function merge(files: SourceFile[], opts: CollectionOptions): Collection {
+  const trusted = opts.trusted;
   const root0 = files[0]!.dataset.root;
-  const dim = requested ?? root0.dims.find((d) => d.unlimited)?.name;
+  const dim = opts.concatDim ?? root0.dims.find((d) => d.unlimited)?.name;
   if (!dim) throw new ConvertError("Usage", "no unlimited dimension to concatenate along; pass --concat-dim NAME", files[0]!.path);
   for (const f of files) {
     if (!f.dataset.root.dims.some((d) => d.name === dim)) {
       throw new ConvertError("Mismatch", `has no dimension ${dim} to concatenate along`, f.path);
     }
   }
-  if (!trusted) for (const f of files.slice(1)) compareStructure(files[0]!, f, dim);
-  const ordered = trusted ? files : orderByCoordinate(files, dim);
+  const recode = trusted?.recode ?? planTimeRecodes(files, dim, timeTargets(files[0]!.dataset, dim, opts));
+  if (!trusted) for (const f of files.slice(1)) compareStructure(files[0]!, f, dim, recode);
+  const ordered = trusted ? files : orderByCoordinate(files, dim, recode);
   const lengths = trusted?.lengths ?? ordered.map((f) => f.dataset.root.dims.find((d) => d.name === dim)!.size);
   const offsets = lengths.map((_, i) => lengths.slice(0, i).reduce((a, b) => a + b, 0));
   const total = lengths.reduce((a, b) => a + b, 0);
 
   const dataset = structuredClone(ordered[0]!.dataset);
+  recodedDataset(dataset, recode);
   for (const g of walkGroups(dataset.root)) for (const d of g.dims) if (d.name === dim) d.size = total;
   for (const v of walkVariables(dataset.root)) {
     const axis = v.dims.indexOf(dim);
@@ -204,6 +234,7 @@ function merge(files: SourceFile[], requested: string | undefined, trusted?: { l
     return { file: ordered[i]!, start: s };
   };
   const readPlanes = (varPath: string, start: readonly number[], count: readonly number[], size: number): ChunkPlanes | undefined => {
+    if (recode[varPath]) return undefined;
     const one = within(variables.get(varPath)?.dims.indexOf(dim) ?? -1, start, count);
     return one?.file.readPlanes?.(varPath, one.start, count, size);
   };
@@ -213,8 +244,11 @@ function merge(files: SourceFile[], requested: string | undefined, trusted?: { l
     const axis = v.dims.indexOf(dim);
     // Within one file (a task reads one source chunk at a time): that file's answer as it is, without
     // a second region-sized buffer and copy.
+    const r = recode[varPath];
+    const fileRead = (f: SourceFile, s: readonly number[], c: readonly number[], buf?: Uint8Array) =>
+      (r ? applyRecode(r, f.path, f.read(varPath, s, c)) : f.read(varPath, s, c, buf));
     const one = within(axis, start, count);
-    if (one) return one.file.read(varPath, one.start, count, into);
+    if (one) return fileRead(one.file, one.start, count, into);
     const lo = start[axis]!, hi = lo + count[axis]!;
     const out = allocateFor(v, product(count));
     ordered.forEach((f, i) => {
@@ -223,7 +257,7 @@ function merge(files: SourceFile[], requested: string | undefined, trusted?: { l
       const s = start.slice(), c = count.slice();
       s[axis] = a - offsets[i]!;
       c[axis] = b - a;
-      const piece = f.read(varPath, s, c);
+      const piece = fileRead(f, s, c);
       const at = count.map((_, k) => (k === axis ? a - lo : 0));
       // (compound records are bytes: copied with a last axis of record bytes)
       copyRegion(out, byteShape(v, count), piece, byteShape(v, c), v.dtype === "compound" ? [...at, 0] : at);
@@ -251,16 +285,19 @@ function merge(files: SourceFile[], requested: string | undefined, trusted?: { l
     local[axis] = start[axis]! - offsets[i]!;
     return { file: ordered[i]!, start: local };
   };
-  return { dataset, files: ordered, concatDim: dim, read, readPlanes, sourceAxes, locate, close: () => ordered.forEach((f) => f.close()) };
+  return { dataset, files: ordered, concatDim: dim, read, readPlanes, sourceAxes, locate, recode, close: () => ordered.forEach((f) => f.close()) };
 }
 
 /** Orders files by the first value of the concat coordinate, refusing overlaps and non-monotonic values. */
-function orderByCoordinate(files: SourceFile[], dim: string): SourceFile[] {
+function orderByCoordinate(files: SourceFile[], dim: string, recode: RecodeSpec): SourceFile[] {
   const coord = (f: SourceFile) => f.dataset.root.variables.find((v) => v.name === dim && isDimensionCoordinate(v));
   if (!coord(files[0]!)) return files;
   const ranges = files.map((f) => {
     const v = coord(f)!;
-    const vals = Array.from(f.read(v.path, [0], v.shape) as ArrayLike<number | bigint>, Number);
+    // Times in per-file units are ordered as they will be stored.
+    const raw = f.read(v.path, [0], v.shape);
+    const r = recode[v.path];
+    const vals = Array.from((r ? applyRecode(r, f.path, raw) : raw) as ArrayLike<number | bigint>, Number);
     for (let i = 1; i < vals.length; i++) {
       if (!(vals[i]! > vals[i - 1]!)) {
         throw new ConvertError("Mismatch", `coordinate ${dim} is not strictly increasing (${vals[i - 1]} then ${vals[i]} at index ${i})`, f.path);

@@ -49,6 +49,11 @@ export interface ConvertOptions {
   /** Variables to convert (names or paths); their coordinate variables come along. */
   variables?: string[];
   concatDim?: string;
+  /**
+   * Store every time variable in these units ("days since 1998-01-16"); by default the first file's.
+   * Files whose time units differ are re-expressed in them exactly either way.
+   */
+  timeUnits?: string;
   /** Leave out variables whose type Zarr cannot hold, instead of refusing the input. */
   skipUnsupported?: boolean;
   /** Replace an existing Zarr store at `out`. */
@@ -176,7 +181,9 @@ export async function prepareJob(inputs: string[], opts: ConvertOptions): Promis
   if (opts.append) return prepareAppend(inputs, opts);
   const format = opts.zarrFormat ?? 3;
   if (format !== 2 && format !== 3) throw new ConvertError("Usage", `--zarr-format must be 2 or 3, got ${String(format)}`);
-  const collection = await openCollection((await expandInputs(inputs)).map(normalizeLocation), opts.concatDim ? { concatDim: opts.concatDim } : {});
+  const collection = await openCollection((await expandInputs(inputs)).map(normalizeLocation), {
+    ...(opts.concatDim && { concatDim: opts.concatDim }), ...(opts.timeUnits && { timeUnits: opts.timeUnits }),
+  });
   try {
     const ds = collection.dataset;
     const chosen = selectVariables([...walkVariables(ds.root)], opts.variables);
@@ -206,7 +213,7 @@ export async function prepareJob(inputs: string[], opts: ConvertOptions): Promis
       inputs: collection.files.map((f) => f.path), ...(lengths && { lengths }), concatDim: collection.concatDim ?? null, store: normalizeLocation(opts.out),
       zarrFormat: format, codec: opts.codec ?? "zstd", level: opts.level ?? null,
       shuffle: opts.shuffle ?? format === 2, chunks, skipUnsupported: !!opts.skipUnsupported,
-      ...(copy && { copy: copy.copy }),
+      ...(copy && { copy: copy.copy }), ...(Object.keys(collection.recode).length && { recode: collection.recode }),
     };
     const job: JobSpec = { id: jobId({ ...spec, store: "" }), ...spec };
     const encodings = await buildEncodings(collection, job);

@@ -12,9 +12,11 @@ import { cartesian, chunkIndices, copyOut } from "./source/region.js";
 import type { Store } from "./store/types.js";
 import { openStore } from "./store/open.js";
 import { expandInputs } from "./io/inputs.js";
-import { readStoreContents, zarritaView, zarritaData } from "./store/read.js";
+import { readStoreContents, zarritaView, zarritaData, type StoreContents } from "./store/read.js";
+import { looksLikeTimeUnits } from "./cf/time.js";
+import type { TimeTarget } from "./recode.js";
 import { attrToJson, JsonFloat } from "./zarr/attrs.js";
-import { chunkKey, v3FillDropped } from "./zarr/encoding.js";
+import { chunkKey, storedDType, v3FillDropped } from "./zarr/encoding.js";
 import { storePath } from "./zarr/layout.js";
 
 export interface VerifyOptions {
@@ -61,6 +63,24 @@ function decodeFillAttr(v: Variable, stored: unknown): unknown {
     if (b.length === 8) return b.readDoubleLE(0);
   }
   return stored;
+}
+
+/** Each stored time variable's units and type, by variable path: what a collection re-expresses times in. */
+export function storedTimeTargets(contents: Pick<StoreContents, "format" | "nodes">): Record<string, TimeTarget> {
+  const out: Record<string, TimeTarget> = {};
+  for (const [key, node] of contents.nodes) {
+    const units = node.attrs["units"];
+    if (node.kind !== "array" || typeof units !== "string" || !looksLikeTimeUnits(units)) continue;
+    const dtype = storedDType(contents.format, node.meta);
+    out[`/${key}`] = { units, ...(dtype && { dtype }) };
+    // Its bounds (CF: in its units) keep their own stored type.
+    const bounds = node.attrs["bounds"];
+    const dir = key.includes("/") ? key.slice(0, key.lastIndexOf("/") + 1) : "";
+    const b = typeof bounds === "string" ? contents.nodes.get(`${dir}${bounds}`) : undefined;
+    const bdtype = b && storedDType(contents.format, b.meta);
+    if (b && b.attrs["units"] === undefined) out[`/${dir}${bounds}`] = { units, ...(bdtype && { dtype: bdtype }) };
+  }
+  return out;
 }
 
 /** A text _FillValue carried by the v3 array's fill_value only: base64 of the char byte, or the string. */
@@ -128,7 +148,10 @@ function unravel(i: number, shape: readonly number[]): number[] {
 export async function verify(inputs: string[], storeUrl: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const store = openStore(storeUrl);
   const contents = await readStoreContents(store);
-  const collection = await openCollection(await expandInputs(inputs), opts.concatDim ? { concatDim: opts.concatDim } : {});
+  // Times are compared in the units the store holds them in (re-expressed from per-file units).
+  const collection = await openCollection(await expandInputs(inputs), {
+    ...(opts.concatDim && { concatDim: opts.concatDim }), timeTargets: storedTimeTargets(contents),
+  });
   try {
     const ds = collection.dataset;
     const fmtN = contents.format;

@@ -114,7 +114,7 @@ export async function openJob(job: JobSpec): Promise<JobContext> {
   // The main thread checked and ordered the files: workers trust that and open files as tasks need them.
   const collection = await openCollection(job.inputs, {
     ...(job.concatDim && { concatDim: job.concatDim }),
-    trusted: job.lengths ? { lengths: job.lengths } : {},
+    trusted: { ...(job.lengths && { lengths: job.lengths }), recode: job.recode ?? {} },
   });
   try {
     return { job, collection, store: openStore(job.store), encodings: await buildEncodings(collection, job) };

@@ -4,6 +4,7 @@
  */
 import type { CodecName } from "../zarr/codecs.js";
 import type { ZarrFormat } from "../zarr/encoding.js";
+import type { RecodeSpec } from "../recode.js";
 
 /**
  * How a source is split along one axis: the lengths of consecutive source chunks (decoding unit),
@@ -96,6 +97,8 @@ export interface JobSpec {
   skipUnsupported: boolean;
   /** codec "copy": the variables whose compressed source chunks are copied as they are. */
   copy?: string[];
+  /** Values re-expressed between files and store (per-file time units), as the main thread planned them. */
+  recode?: RecodeSpec;
   /** For appends: the length along the concat dimension already in the store, per variable. */
   append?: { concatDim: string; oldLength: number };
 }

@@ -53,6 +53,12 @@ export const V2_DTYPES: Record<DType, string> = {
   compound: "", // a list of fields, see v2DType
 };
 
+/** Our type of a stored array from its metadata (v2 `dtype` / v3 `data_type`), if it is one we write. */
+export function storedDType(format: ZarrFormat, meta: Record<string, unknown>): DType | undefined {
+  const t = format === 2 ? meta["dtype"] : meta["data_type"];
+  return (Object.keys(V2_DTYPES) as DType[]).find((d) => d !== "compound" && JSON.stringify(dataTypeJson(format, { dtype: d })) === JSON.stringify(t));
+}
+
 /** The element type as the metadata states it: v2's `dtype` or v3's `data_type`. */
 export function dataTypeJson(format: ZarrFormat, v: Pick<Variable, "dtype" | "compound">): unknown {
   return format === 2 ? v2DType(v) : v3DataType(v);

@@ -1,0 +1,182 @@
+/**
+ * Values a collection re-expresses on their way to the store, when its files encode one variable
+ * differently: times whose `units` differ from file to file ("minutes since 2021-01-01 00:30:00",
+ * then "... 2021-01-02 00:30:00") are rewritten in one encoding, exactly — as xarray's
+ * open_mfdataset does by decoding and re-encoding them. The plan is plain data (it travels with the
+ * job to workers); each file's transform is v' = v · scale + shift with exact ratios.
+ */
+import { ConvertError } from "./errors.js";
+import { exactDouble, looksLikeTimeUnits, parseCalendar, parseTimeUnits, ratioOf, rebase, reduce, type Calendar, type Ratio } from "./cf/time.js";
+import { allocate, getAttr, walkVariables, type ArrayData, type Attribute, type Dataset, type DType, type Variable } from "./model.js";
+import type { SourceFile } from "./source/types.js";
+
+/** How one variable's values change from each file to the store. */
+export interface VariableRecode {
+  /** The stored type (the source's, or wider when the re-expressed values need it). */
+  dtype: DType;
+  /** The stored attributes, replacing the first file's. */
+  attrs: Attribute[];
+  /** Per file path: v' = v · scale + shift, ratios written "p/q". */
+  files: Record<string, { scale: string; shift: string }>;
+  /** Source values that mean "missing" (_FillValue, missing_value): stored as they are. */
+  keep: number[];
+}
+
+/** Variable path → its recode; empty when every file encodes every variable alike. */
+export type RecodeSpec = Record<string, VariableRecode>;
+
+/** Time units to store a variable in (an append: the store's), with the type the store has, if any. */
+export interface TimeTarget {
+  units: string;
+  dtype?: DType;
+}
+
+const ratioText = (r: Ratio) => `${r.p}/${r.q}`;
+const ratioFrom = (s: string): Ratio => {
+  const [p, q] = s.split("/");
+  return { p: BigInt(p!), q: BigInt(q!) };
+};
+const textAttr = (v: Variable, name: string): string | undefined => {
+  const a = getAttr(v.attrs, name);
+  return a && typeof a.value === "string" ? a.value : undefined;
+};
+
+/** The variables along `dim` whose values are times (units "X since Y"), with the bounds variables they name. */
+function timeVariables(ds: Dataset, dim: string | undefined): { v: Variable; unitsOf: Variable }[] {
+  const all = [...walkVariables(ds.root)];
+  const out: { v: Variable; unitsOf: Variable }[] = [];
+  for (const v of all) {
+    if (v.unsupported || (dim && !v.dims.includes(dim)) || !looksLikeTimeUnits(textAttr(v, "units"))) continue;
+    out.push({ v, unitsOf: v });
+    const bounds = textAttr(v, "bounds") ?? textAttr(v, "climatology");
+    const b = bounds && all.find((x) => x.name === bounds && x.path.slice(0, x.path.lastIndexOf("/")) === v.path.slice(0, v.path.lastIndexOf("/")));
+    // CF: bounds carry their coordinate's units (and may repeat them).
+    if (b && !getAttr(b.attrs, "units")) out.push({ v: b, unitsOf: v });
+  }
+  return out;
+}
+
+/**
+ * Plans the time recodes of a collection: every time variable whose files' units differ (or differ
+ * from `targets`) is re-expressed in the first file's units (or the target's). Reads those
+ * variables' values (times are small) to choose the stored type: the source's when every value
+ * stays a whole number in its range, else int64, else float64 when exact; refuses, naming both
+ * files, when calendars differ or no exact encoding exists.
+ */
+export function planTimeRecodes(files: readonly SourceFile[], dim: string | undefined, targets: Record<string, TimeTarget> = {}): RecodeSpec {
+  const spec: RecodeSpec = {};
+  const first = files[0]!;
+  for (const { v, unitsOf } of timeVariables(first.dataset, dim)) {
+    const target = targets[unitsOf.path]?.units ?? textAttr(unitsOf, "units")!;
+    const variableIn = (f: SourceFile, path: string) => [...walkVariables(f.dataset.root)].find((x) => x.path === path);
+    const calendars = files.map((f) => {
+      const u = variableIn(f, unitsOf.path);
+      const name = u ? textAttr(u, "calendar") : undefined;
+      const c = parseCalendar(name);
+      if (!c) throw new ConvertError("Unsupported", `variable ${unitsOf.path}: calendar "${name}" is none of CF's`, f.path);
+      return c;
+    });
+    const unitsPerFile = files.map((f) => textAttr(variableIn(f, unitsOf.path) ?? unitsOf, "units") ?? "");
+    if (unitsPerFile.every((u) => u === target)) continue;
+    const differs = calendars.findIndex((c) => c !== calendars[0]);
+    if (differs >= 0) {
+      throw new ConvertError("Mismatch", `does not match ${first.path}: variable ${unitsOf.path} has calendar ${calendars[differs]}, expected ${calendars[0]} (files in different calendars cannot share one time axis)`, files[differs]!.path);
+    }
+    const calendar: Calendar = calendars[0]!;
+    const parse = (u: string, where: string) => {
+      try {
+        return parseTimeUnits(u, calendar);
+      } catch (e) {
+        throw new ConvertError("Unsupported", `variable ${unitsOf.path}: ${(e as Error).message}`, where);
+      }
+    };
+    const to = parse(target, targets[unitsOf.path] ? "--time-units" : first.path);
+    const keep = ["_FillValue", "missing_value"].flatMap((n) => (getAttr(v.attrs, n)?.value as number[] | undefined) ?? []).map(Number);
+    const perFile: VariableRecode["files"] = {};
+    const results: Ratio[] = [];
+    files.forEach((f, i) => {
+      const { scale, shift } = rebase(parse(unitsPerFile[i]!, f.path), to);
+      perFile[f.path] = { scale: ratioText(scale), shift: ratioText(shift) };
+      const fv = variableIn(f, v.path);
+      if (!fv) return;
+      const values = f.read(v.path, fv.shape.map(() => 0), fv.shape) as ArrayLike<number | bigint>;
+      for (let k = 0; k < values.length; k++) {
+        const x = values[k]!;
+        if (keep.includes(Number(x)) || (typeof x === "number" && Number.isNaN(x))) continue;
+        results.push(transform(x, scale, shift));
+      }
+    });
+    const dtype = storedType(v, results, targets[v.path]?.dtype, first.path, files.at(-1)!.path);
+    const attrs = v.attrs.map((a) => (a.name === "units" ? { ...a, value: target } : a));
+    spec[v.path] = { dtype, attrs, files: perFile, keep };
+  }
+  return spec;
+}
+
+function transform(x: number | bigint, scale: Ratio, shift: Ratio): Ratio {
+  const r = typeof x === "bigint" ? { p: x, q: 1n } : ratioOf(x);
+  return reduce({ p: r.p * scale.p * shift.q + shift.p * scale.q * r.q, q: r.q * scale.q * shift.q });
+}
+
+const INT_LIMITS: Partial<Record<DType, [bigint, bigint]>> = {
+  int8: [-128n, 127n], uint8: [0n, 255n], int16: [-32768n, 32767n], uint16: [0n, 65535n],
+  int32: [-(2n ** 31n), 2n ** 31n - 1n], uint32: [0n, 2n ** 32n - 1n], int64: [-(2n ** 63n), 2n ** 63n - 1n], uint64: [0n, 2n ** 64n - 1n],
+};
+
+/** The types a re-expressed variable may widen to, narrowest first. */
+const WIDER: Partial<Record<DType, DType[]>> = {
+  int8: ["int16", "int32", "int64", "float64"], int16: ["int32", "int64", "float64"], int32: ["int64", "float64"], int64: ["float64"],
+  uint8: ["uint16", "uint32", "uint64", "int64", "float64"], uint16: ["uint32", "uint64", "int64", "float64"],
+  uint32: ["uint64", "int64", "float64"], uint64: ["int64", "float64"], float32: ["float64"],
+};
+
+/** The narrowest type, starting from the source's (or the store's), that holds every re-expressed value exactly. */
+function storedType(v: Variable, values: Ratio[], required: DType | undefined, firstPath: string, lastPath: string): DType {
+  const whole = values.every((r) => r.q === 1n);
+  const fits = (t: DType) => {
+    const lim = INT_LIMITS[t];
+    if (lim) return whole && values.every((r) => r.p >= lim[0] && r.p <= lim[1]);
+    if (t === "float64") return values.every((r) => exactDouble(r) !== undefined);
+    if (t === "float32") return values.every((r) => { const x = exactDouble(r); return x !== undefined && Math.fround(x) === x; });
+    return false;
+  };
+  const candidates: DType[] = required ? [required] : [v.dtype, ...WIDER[v.dtype] ?? []];
+  const t = candidates.find(fits);
+  if (!t) {
+    const as = required ? `as ${required}, the store's type` : "in the first file's units (--time-units can name finer ones)";
+    throw new ConvertError("Mismatch", `variable ${v.path}: the times of ${lastPath} and ${firstPath} have no exact common encoding ${as}`, lastPath);
+  }
+  return t;
+}
+
+/** A recoded variable as stored: its type and attributes from the spec. */
+export function recodedDataset(ds: Dataset, spec: RecodeSpec): void {
+  for (const v of walkVariables(ds.root)) {
+    const r = spec[v.path];
+    if (!r) continue;
+    v.dtype = r.dtype;
+    v.attrs = structuredClone(r.attrs);
+    delete v.hdf5; // the stored values are not the file's: nothing is copied or read as planes
+  }
+}
+
+/** One file's values of a recoded variable, in the stored type. */
+export function applyRecode(r: VariableRecode, file: string, data: ArrayData): ArrayData {
+  const f = r.files[file];
+  if (!f) throw new ConvertError("Usage", `no recode for ${file}`);
+  const scale = ratioFrom(f.scale), shift = ratioFrom(f.shift);
+  const src = data as ArrayLike<number | bigint>;
+  const out = allocate(r.dtype, src.length) as unknown as { [i: number]: number | bigint };
+  const big = r.dtype === "int64" || r.dtype === "uint64";
+  const float = r.dtype === "float32" || r.dtype === "float64";
+  for (let i = 0; i < src.length; i++) {
+    const x = src[i]!;
+    if (r.keep.includes(Number(x)) || (typeof x === "number" && Number.isNaN(x))) {
+      out[i] = big ? BigInt(Number.isNaN(Number(x)) ? 0 : x) : Number(x);
+      continue;
+    }
+    const y = transform(x, scale, shift);
+    out[i] = float ? exactDouble(y)! : big ? y.p : Number(y.p);
+  }
+  return out as unknown as ArrayData;
+}
