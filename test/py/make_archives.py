@@ -1,0 +1,59 @@
+"""Writes small archives shaped like real ones whose files encode time differently. usage: make_archives.py OUT_DIR
+
+- merra/: MERRA-2-like daily files, int32 `time` in "minutes since <day> 00:30:00" (0, 60, ..., 1380)
+  with a float32 T2M(time, lat, lon); days 1-4 of January 2021.
+- monthly/: noleap monthly files, float64 `time` in "days since <year>-<month>-16" with time_bnds
+  (time, bnds) in the same units; January to April 1998.
+- calendars/: two files in different calendars (noleap, 360_day), which cannot share a time axis.
+"""
+import os
+import sys
+
+import netCDF4
+import numpy as np
+
+out = sys.argv[1]
+for d in ("merra", "monthly", "calendars"):
+    os.makedirs(os.path.join(out, d), exist_ok=True)
+
+for day in range(1, 5):
+    path = os.path.join(out, "merra", f"MERRA2_400.tavg1_2d_slv_Nx.202101{day:02d}.nc4")
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as nc:
+        nc.createDimension("time", None)
+        nc.createDimension("lat", 3)
+        nc.createDimension("lon", 4)
+        t = nc.createVariable("time", "i4", ("time",))
+        t.long_name = "time"
+        t.units = f"minutes since 2021-01-{day:02d} 00:30:00"
+        t.begin_date = np.int32(20210100 + day)
+        t[:] = np.arange(0, 1440, 60, dtype="i4")
+        nc.createVariable("lat", "f8", ("lat",))[:] = [-0.5, 0.0, 0.5]
+        nc.createVariable("lon", "f8", ("lon",))[:] = [0.0, 0.625, 1.25, 1.875]
+        v = nc.createVariable("T2M", "f4", ("time", "lat", "lon"), zlib=True)
+        v.units = "K"
+        v[:] = (250 + 50 * np.random.default_rng(day).random((24, 3, 4))).astype("f4")
+
+days_in = {1: 31, 2: 28, 3: 31, 4: 30}
+for month in range(1, 5):
+    path = os.path.join(out, "monthly", f"tas_Amon_model_1998{month:02d}.nc")
+    with netCDF4.Dataset(path, "w", format="NETCDF4_CLASSIC") as nc:
+        nc.createDimension("time", None)
+        nc.createDimension("bnds", 2)
+        nc.createDimension("x", 2)
+        t = nc.createVariable("time", "f8", ("time",))
+        t.units = f"days since 1998-{month:02d}-16"
+        t.calendar = "noleap"
+        t.bounds = "time_bnds"
+        t[:] = [0.0]
+        b = nc.createVariable("time_bnds", "f8", ("time", "bnds"))
+        b[:] = [[-15.0, days_in[month] - 15.0]]
+        v = nc.createVariable("tas", "f4", ("time", "x"))
+        v[:] = [[280.0 + month, 281.5 + month]]
+
+for name, cal, units in (("a.nc", "noleap", "days since 2000-01-01"), ("b.nc", "360_day", "days since 2000-02-01")):
+    with netCDF4.Dataset(os.path.join(out, "calendars", name), "w", format="NETCDF4_CLASSIC") as nc:
+        nc.createDimension("time", None)
+        t = nc.createVariable("time", "f8", ("time",))
+        t.units, t.calendar = units, cal
+        t[:] = [0.0, 1.0]
+print("ok")
