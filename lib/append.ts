@@ -22,7 +22,7 @@ import { codecOfMetadata } from "./zarr/codecs.js";
 import { dataTypeJson, fillValueJson } from "./zarr/encoding.js";
 import { encodeJson } from "./zarr/json.js";
 import { IN_PROGRESS_KEY } from "./zarr/layout.js";
-import { compareValues, storedTimeTargets } from "./verify.js";
+import { compareValues, storedTimeTargets, storedUnpacked } from "./verify.js";
 
 /** Attributes that decide how values decode: new files must carry the store's. */
 const ENCODING_ATTRS = ["scale_factor", "add_offset", "missing_value", "units", "calendar", "_Unsigned"];
@@ -49,8 +49,11 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
   const { format, docs, rootAttrs } = await readRawDocs(store);
   const stored = storedArrays(format, docs);
   // New files' times are re-expressed in the units (and type) the store holds them in.
-  const timeTargets = storedTimeTargets({ format, nodes: new Map(stored.map((a) => [a.rel, { kind: "array", meta: a.doc, attrs: a.attrs }])) });
-  const collection = await openCollection((await expandInputs(inputs)).map(normalizeLocation), { ...(opts.concatDim && { concatDim: opts.concatDim }), timeTargets });
+  const nodes = { format, nodes: new Map(stored.map((a) => [a.rel, { kind: "array" as const, meta: a.doc, attrs: a.attrs }])) };
+  // ... and packed variables the store holds unpacked are unpacked alike.
+  const collection = await openCollection((await expandInputs(inputs)).map(normalizeLocation), {
+    ...(opts.concatDim && { concatDim: opts.concatDim }), timeTargets: storedTimeTargets(nodes), unpack: storedUnpacked(nodes),
+  });
   try {
     const ds = collection.dataset;
     const dim = collection.concatDim ?? opts.concatDim ?? ds.root.dims.find((d) => d.unlimited)?.name;

@@ -16,7 +16,7 @@ import { copyRegion } from "./source/region.js";
 import type { SourceFile } from "./source/types.js";
 import type { ChunkPlanes } from "./source/hdf5-direct.js";
 import { looksLikeTimeUnits } from "./cf/time.js";
-import { applyRecode, planTimeRecodes, recodedDataset, type RecodeSpec, type TimeTarget } from "./recode.js";
+import { applyRecode, isPackingAttr, planTimeRecodes, planUnpack, recodedDataset, type RecodeSpec, type TimeTarget } from "./recode.js";
 
 export interface Collection {
   readonly dataset: Dataset;
@@ -59,6 +59,17 @@ export interface CollectionOptions {
   timeUnits?: string;
   /** Per time variable: the units (and type) to store it in, e.g. an existing store's for an append. */
   timeTargets?: Record<string, TimeTarget>;
+  /** Store packed variables unpacked (`--unpack`): all of them, or just these paths (an existing store's). */
+  unpack?: boolean | string[];
+}
+
+/** The collection's recodes: times in per-file units, then (--unpack) packed variables. */
+function planRecodes(files: readonly SourceFile[], dim: string | undefined, opts: CollectionOptions): RecodeSpec {
+  const times = planTimeRecodes(files, dim, timeTargets(files[0]!.dataset, dim, opts));
+  if (!opts.unpack) return times;
+  const unpacked = planUnpack(files, opts.unpack === true ? undefined : opts.unpack);
+  for (const k of Object.keys(times)) delete unpacked[k];
+  return { ...unpacked, ...times };
 }
 
 /** Attributes that change how values decode: files must agree on them or the store would lie. */
@@ -73,7 +84,7 @@ export async function openCollection(paths: readonly string[], opts: CollectionO
     if (!lazy && remote.length > 1 && remoteMode() === "ranged") await prefetchHeads(remote);
     for (const [i, p] of paths.entries()) files.push(lazy && i > 0 ? lazySource(p, files[0]!) : await openSource(p));
     const c = files.length === 1 && !opts.concatDim
-      ? single(files[0]!, opts.trusted?.recode ?? planTimeRecodes(files, undefined, timeTargets(files[0]!.dataset, undefined, opts)))
+      ? single(files[0]!, opts.trusted?.recode ?? planRecodes(files, undefined, opts))
       : merge(files, opts);
     // Closing twice is harmless (h5wasm would throw on a closed file).
     let open = true;
@@ -151,10 +162,16 @@ function compareStructure(first: SourceFile, other: SourceFile, dim: string, rec
       if (fmtAttr(va.enum?.members) !== fmtAttr(vb.enum?.members)) fail(`variable ${va.path} has enum members ${fmtAttr(vb.enum?.members) ?? "none"}, expected ${fmtAttr(va.enum?.members) ?? "none"}`);
       if (vb.dims.join(",") !== va.dims.join(",")) fail(`variable ${va.path} has dimensions (${vb.dims.join(", ")}), expected (${va.dims.join(", ")})`);
       for (const name of ENCODING_ATTRS) {
-        // Re-expressed times may differ in units (their calendars were compared when planning).
-        if (recode[va.path] && (name === "units" || name === "calendar")) continue;
+        // Re-expressed times may differ in units (their calendars were compared when planning), and
+        // unpacked variables in their packing.
+        const r = recode[va.path];
+        if (r?.kind === "time" && (name === "units" || name === "calendar")) continue;
+        if (r?.kind === "unpack" && isPackingAttr(name)) continue;
         const a = getAttr(va.attrs, name), b = getAttr(vb.attrs, name);
-        if (fmtAttr(a?.value) !== fmtAttr(b?.value)) fail(`variable ${va.path} attribute ${name} is ${fmtAttr(b?.value) ?? "absent"}, expected ${fmtAttr(a?.value) ?? "absent"}`);
+        if (fmtAttr(a?.value) !== fmtAttr(b?.value)) {
+          const hint = isPackingAttr(name) && name !== "_Unsigned" ? " (--unpack stores such variables unpacked)" : "";
+          fail(`variable ${va.path} attribute ${name} is ${fmtAttr(b?.value) ?? "absent"}, expected ${fmtAttr(a?.value) ?? "absent"}${hint}`);
+        }
       }
       // Coordinates along other dimensions must be identical, or the files describe different grids.
       if (!va.dims.includes(dim) && isDimensionCoordinate(va) && !va.unsupported) {
@@ -204,7 +221,7 @@ function merge(files: SourceFile[], opts: CollectionOptions): Collection {
       throw new ConvertError("Mismatch", `has no dimension ${dim} to concatenate along`, f.path);
     }
   }
-  const recode = trusted?.recode ?? planTimeRecodes(files, dim, timeTargets(files[0]!.dataset, dim, opts));
+  const recode = trusted?.recode ?? planRecodes(files, dim, opts);
   if (!trusted) for (const f of files.slice(1)) compareStructure(files[0]!, f, dim, recode);
   const ordered = trusted ? files : orderByCoordinate(files, dim, recode);
   const lengths = trusted?.lengths ?? ordered.map((f) => f.dataset.root.dims.find((d) => d.name === dim)!.size);

@@ -54,6 +54,12 @@ export interface ConvertOptions {
    * Files whose time units differ are re-expressed in them exactly either way.
    */
   timeUnits?: string;
+  /**
+   * Store packed variables (scale_factor, add_offset) as the floats xarray's CF decoding gives —
+   * float32 where CF makes them float32, else float64; missing values NaN — so that files packed
+   * differently can share one array. Off: such files are refused.
+   */
+  unpack?: boolean;
   /** Leave out variables whose type Zarr cannot hold, instead of refusing the input. */
   skipUnsupported?: boolean;
   /** Replace an existing Zarr store at `out`. */
@@ -183,6 +189,7 @@ export async function prepareJob(inputs: string[], opts: ConvertOptions): Promis
   if (format !== 2 && format !== 3) throw new ConvertError("Usage", `--zarr-format must be 2 or 3, got ${String(format)}`);
   const collection = await openCollection((await expandInputs(inputs)).map(normalizeLocation), {
     ...(opts.concatDim && { concatDim: opts.concatDim }), ...(opts.timeUnits && { timeUnits: opts.timeUnits }),
+    ...(opts.unpack && { unpack: true }),
   });
   try {
     const ds = collection.dataset;

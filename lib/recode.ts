@@ -1,9 +1,12 @@
 /**
  * Values a collection re-expresses on their way to the store, when its files encode one variable
- * differently: times whose `units` differ from file to file ("minutes since 2021-01-01 00:30:00",
- * then "... 2021-01-02 00:30:00") are rewritten in one encoding, exactly — as xarray's
- * open_mfdataset does by decoding and re-encoding them. The plan is plain data (it travels with the
- * job to workers); each file's transform is v' = v · scale + shift with exact ratios.
+ * differently:
+ * - times whose `units` differ from file to file ("minutes since 2021-01-01 00:30:00", then
+ *   "... 2021-01-02 00:30:00") are rewritten in one encoding, exactly — as xarray's open_mfdataset
+ *   does by decoding and re-encoding them: v' = v · scale + shift with exact ratios;
+ * - with `--unpack`, packed integers (scale_factor, add_offset, whose values may differ between
+ *   files) are stored as the floats xarray's CF decoding gives, masked values as NaN.
+ * The plan is plain data: it travels with the job to workers.
  */
 import { ConvertError } from "./errors.js";
 import { exactDouble, looksLikeTimeUnits, parseCalendar, parseTimeUnits, ratioOf, rebase, reduce, type Calendar, type Ratio } from "./cf/time.js";
@@ -11,15 +14,42 @@ import { allocate, getAttr, walkVariables, type ArrayData, type Attribute, type 
 import type { SourceFile } from "./source/types.js";
 
 /** How one variable's values change from each file to the store. */
-export interface VariableRecode {
+export type VariableRecode = TimeRecode | UnpackRecode;
+
+interface StoredAs {
   /** The stored type (the source's, or wider when the re-expressed values need it). */
   dtype: DType;
   /** The stored attributes, replacing the first file's. */
   attrs: Attribute[];
+}
+
+export interface TimeRecode extends StoredAs {
+  kind: "time";
   /** Per file path: v' = v · scale + shift, ratios written "p/q". */
   files: Record<string, { scale: string; shift: string }>;
   /** Source values that mean "missing" (_FillValue, missing_value): stored as they are. */
   keep: number[];
+}
+
+export interface UnpackRecode extends StoredAs {
+  kind: "unpack";
+  /** Per file path: its packing, as xarray decodes it. */
+  files: Record<string, Packing>;
+}
+
+/** One file's packing of a variable, and the float type xarray decodes it in. */
+export interface Packing {
+  scale?: number;
+  offset?: number;
+  /** Raw values that are missing (_FillValue, missing_value; after _Unsigned). */
+  missing: number[];
+  /** `_Unsigned = "true"` on a signed integer: read its bits as unsigned. */
+  unsigned: boolean;
+  /** xarray's _choose_float_dtype for this file: the type the arithmetic is done in. */
+  float: "float32" | "float64";
+  /** Whether scale_factor / add_offset are float32 (numpy then multiplies in float32). */
+  scale32: boolean;
+  offset32: boolean;
 }
 
 /** Variable path → its recode; empty when every file encodes every variable alike. */
@@ -92,7 +122,7 @@ export function planTimeRecodes(files: readonly SourceFile[], dim: string | unde
     };
     const to = parse(target, targets[unitsOf.path] ? "--time-units" : first.path);
     const keep = ["_FillValue", "missing_value"].flatMap((n) => (getAttr(v.attrs, n)?.value as number[] | undefined) ?? []).map(Number);
-    const perFile: VariableRecode["files"] = {};
+    const perFile: TimeRecode["files"] = {};
     const results: Ratio[] = [];
     files.forEach((f, i) => {
       const { scale, shift } = rebase(parse(unitsPerFile[i]!, f.path), to);
@@ -108,7 +138,7 @@ export function planTimeRecodes(files: readonly SourceFile[], dim: string | unde
     });
     const dtype = storedType(v, results, targets[v.path]?.dtype, first.path, files.at(-1)!.path);
     const attrs = v.attrs.map((a) => (a.name === "units" ? { ...a, value: target } : a));
-    spec[v.path] = { dtype, attrs, files: perFile, keep };
+    spec[v.path] = { kind: "time", dtype, attrs, files: perFile, keep };
   }
   return spec;
 }
@@ -162,8 +192,12 @@ export function recodedDataset(ds: Dataset, spec: RecodeSpec): void {
 
 /** One file's values of a recoded variable, in the stored type. */
 export function applyRecode(r: VariableRecode, file: string, data: ArrayData): ArrayData {
-  const f = r.files[file];
-  if (!f) throw new ConvertError("Usage", `no recode for ${file}`);
+  if (!r.files[file]) throw new ConvertError("Usage", `no recode for ${file}`);
+  return r.kind === "time" ? applyTime(r, file, data) : applyUnpack(r, file, data);
+}
+
+function applyTime(r: TimeRecode, file: string, data: ArrayData): ArrayData {
+  const f = r.files[file]!;
   const scale = ratioFrom(f.scale), shift = ratioFrom(f.shift);
   const src = data as ArrayLike<number | bigint>;
   const out = allocate(r.dtype, src.length) as unknown as { [i: number]: number | bigint };
@@ -179,4 +213,77 @@ export function applyRecode(r: VariableRecode, file: string, data: ArrayData): A
     out[i] = float ? exactDouble(y)! : big ? y.p : Number(y.p);
   }
   return out as unknown as ArrayData;
+}
+
+const PACKING_ATTRS = ["scale_factor", "add_offset", "_FillValue", "missing_value", "_Unsigned"];
+/** Attributes whose values may differ between files when their variable is unpacked. */
+export const isPackingAttr = (name: string): boolean => PACKING_ATTRS.includes(name);
+
+const numbers = (a: Attribute | undefined): number[] =>
+  a && typeof a.value !== "string" ? (a.value as (number | bigint | string)[]).map(Number) : [];
+
+/** xarray's CF decoding of one file's variable: which float type, which values are missing. */
+function packingOf(v: Variable): Packing {
+  const scaleA = getAttr(v.attrs, "scale_factor"), offsetA = getAttr(v.attrs, "add_offset");
+  const scale = numbers(scaleA)[0], offset = numbers(offsetA)[0];
+  const scale32 = scaleA?.type === "float32", offset32 = offsetA?.type === "float32";
+  const unsignedAttr = getAttr(v.attrs, "_Unsigned");
+  const unsigned = /^(int8|int16|int32|int64)$/.test(v.dtype) && typeof unsignedAttr?.value === "string" && unsignedAttr.value.toLowerCase() === "true";
+  const bits = BigInt(8 * ({ int8: 1, int16: 2, int32: 4, int64: 8 } as Record<string, number>)[v.dtype]!);
+  const asUnsigned = (x: number) => (unsigned && x < 0 ? Number(BigInt(x) + (1n << bits)) : x);
+  const missing = [...numbers(getAttr(v.attrs, "_FillValue")), ...numbers(getAttr(v.attrs, "missing_value"))].map(asUnsigned);
+  // xarray's _choose_float_dtype: both attributes of one float type → that type (float64 for 32-bit
+  // integers); an offset alone → float64; a scale alone → its type.
+  const both = scaleA && offsetA && scaleA.type === offsetA.type;
+  const float: Packing["float"] = both ? (/^u?int32$/.test(v.dtype) || !scale32 ? "float64" : "float32")
+    : offsetA ? "float64" : scaleA ? (scale32 ? "float32" : "float64") : "float64";
+  return { ...(scale !== undefined && { scale }), ...(offset !== undefined && { offset }), missing, unsigned, float, scale32, offset32 };
+}
+
+/**
+ * With --unpack: every variable packed in some file (scale_factor or add_offset) is stored as
+ * xarray's CF decoding gives it, file by file — float32 when every file decodes to float32, else
+ * float64 (as open_mfdataset's concatenation promotes) — missing values as NaN, the packing
+ * attributes gone and `_FillValue` NaN. `only`: just these variables (an existing store's).
+ */
+export function planUnpack(files: readonly SourceFile[], only?: readonly string[]): RecodeSpec {
+  const spec: RecodeSpec = {};
+  const first = files[0]!;
+  for (const v of walkVariables(first.dataset.root)) {
+    if (v.unsupported || (only && !only.includes(v.path)) || !/int|float/.test(v.dtype)) continue;
+    const perFile = files.map((f) => [...walkVariables(f.dataset.root)].find((x) => x.path === v.path) ?? v);
+    if (!perFile.some((x) => getAttr(x.attrs, "scale_factor") || getAttr(x.attrs, "add_offset"))) continue;
+    const packings = perFile.map(packingOf);
+    const dtype: DType = packings.every((p) => p.float === "float32") ? "float32" : "float64";
+    const attrs: Attribute[] = [
+      ...v.attrs.filter((a) => !isPackingAttr(a.name)),
+      { name: "_FillValue", type: dtype, value: [NaN] },
+    ];
+    spec[v.path] = { kind: "unpack", dtype, attrs, files: Object.fromEntries(files.map((f, i) => [f.path, packings[i]!])) };
+  }
+  return spec;
+}
+
+/** numpy's `data.astype(T); data *= scale; data += offset`, element by element, masked values NaN. */
+function applyUnpack(r: UnpackRecode, file: string, data: ArrayData): ArrayData {
+  const p = r.files[file]!;
+  const src = data as ArrayLike<number | bigint>;
+  const out = allocate(r.dtype, src.length) as Float32Array | Float64Array;
+  const f32 = p.float === "float32";
+  const round = (x: number) => (f32 ? Math.fround(x) : x);
+  const bits = 8 * ((data as Int8Array).BYTES_PER_ELEMENT ?? 8);
+  for (let i = 0; i < src.length; i++) {
+    let x = Number(src[i]!);
+    if (p.unsigned && x < 0) x += 2 ** bits;
+    if (p.missing.includes(x) || Number.isNaN(x)) {
+      out[i] = NaN;
+      continue;
+    }
+    let y = round(x);
+    // float32 data times a float64 scale: numpy computes in float64 and casts back (the same rounding)
+    if (p.scale !== undefined) y = round(y * p.scale);
+    if (p.offset !== undefined) y = round(y + p.offset);
+    out[i] = y;
+  }
+  return out;
 }

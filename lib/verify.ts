@@ -83,6 +83,15 @@ export function storedTimeTargets(contents: Pick<StoreContents, "format" | "node
   return out;
 }
 
+/**
+ * The stored float arrays without packing attributes: where a packed source variable is found among
+ * them, the store holds it unpacked (`--unpack`), and it is read back that way.
+ */
+export function storedUnpacked(contents: Pick<StoreContents, "format" | "nodes">): string[] {
+  return [...contents.nodes].filter(([, n]) => n.kind === "array" && /^float(32|64)$/.test(storedDType(contents.format, n.meta) ?? "")
+    && !("scale_factor" in n.attrs) && !("add_offset" in n.attrs)).map(([k]) => `/${k}`);
+}
+
 /** A text _FillValue carried by the v3 array's fill_value only: base64 of the char byte, or the string. */
 function checkTextFill(store: string, v: Variable, src: Attribute, stored: unknown): void {
   const want = typeof src.value === "string" ? src.value : String(src.value[0] ?? "");
@@ -150,7 +159,7 @@ export async function verify(inputs: string[], storeUrl: string, opts: VerifyOpt
   const contents = await readStoreContents(store);
   // Times are compared in the units the store holds them in (re-expressed from per-file units).
   const collection = await openCollection(await expandInputs(inputs), {
-    ...(opts.concatDim && { concatDim: opts.concatDim }), timeTargets: storedTimeTargets(contents),
+    ...(opts.concatDim && { concatDim: opts.concatDim }), timeTargets: storedTimeTargets(contents), unpack: storedUnpacked(contents),
   });
   try {
     const ds = collection.dataset;

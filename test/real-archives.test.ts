@@ -100,4 +100,29 @@ describe("archives whose files encode time differently", { skip: PYTHON_MISSING 
     assert.deepEqual(r.stderr.trim().split("\n"), [`convert-to-zarr: ${b}: does not match ${a}: variable /time has calendar 360_day, expected noleap (files in different calendars cannot share one time axis)`]);
     assert.equal(existsSync(out), false);
   });
+  test("files packed differently: refused in one line by default, naming the file, the attribute and both values", () => {
+    const [a, b] = files("packing");
+    const out = join(tmp.dir, "packed.zarr");
+    const r = cli(["convert", a!, b!, "-o", out]);
+    assert.equal(r.status, 1);
+    assert.deepEqual(r.stderr.trim().split("\n"), [`convert-to-zarr: ${b}: does not match ${a}: variable /t2m attribute scale_factor is [0.0017], expected [0.0015] (--unpack stores such variables unpacked)`]);
+    assert.equal(existsSync(out), false);
+  });
+
+  test("--unpack stores the floats xarray decodes (float32 where CF says so), masks as NaN; an append unpacks alike", async () => {
+    const days = files("packing");
+    const stores = { v2: join(tmp.dir, "unpacked.v2.zarr"), v3: join(tmp.dir, "unpacked.v3.zarr") };
+    for (const v of [2, 3] as const) {
+      await convert(days.slice(0, 1), { out: stores[`v${v}`], zarrFormat: v, unpack: true });
+      await convert(days.slice(1), { out: stores[`v${v}`], append: true });
+      const r = await verify(days, stores[`v${v}`]);
+      assert.deepEqual([r.arrays, r.values], [3, 4 + 24 + 24]);
+    }
+    assert.deepEqual([meta(stores.v3, "t2m", 3)["data_type"], meta(stores.v3, "sst", 3)["data_type"]], ["float64", "float32"]);
+    assert.deepEqual(attrs(stores.v3, "t2m", 3), { units: "K", _FillValue: "AAAAAAAA+H8=" }, "packing attributes gone, NaN is the fill");
+    assert.deepEqual([meta(stores.v2, "t2m", 2)["dtype"], meta(stores.v2, "t2m", 2)["fill_value"]], ["<f8", "NaN"]);
+    const masked = spawnSync(PYTHON, ["-c", "import zarr, sys, json, math; a = zarr.open_group(sys.argv[1], 'r')['t2m'][:]; print(json.dumps([int(math.isnan(x)) for x in a[:, 0, :].ravel()]))", stores.v2], { encoding: "utf8" });
+    assert.deepEqual(JSON.parse(masked.stdout), [0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0], "each day's missing value");
+    assert.deepEqual(decodedLikeXarray(days, stores), { v2: { ok: true, differences: [] }, v3: { ok: true, differences: [] } });
+  });
 });

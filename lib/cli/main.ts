@@ -51,7 +51,7 @@ const concatDimOption = (help = "dimension to concatenate several files along (d
 
 interface ConvertFlags {
   out: string; zarrFormat: string; codec: CodecName; level?: number; shuffle?: boolean; chunks?: string; variables?: string[];
-  concatDim?: string; timeUnits?: string; skipUnsupported?: boolean; overwrite?: boolean; json?: boolean; maxMem?: string;
+  concatDim?: string; timeUnits?: string; unpack?: boolean; skipUnsupported?: boolean; overwrite?: boolean; json?: boolean; maxMem?: string;
   workers?: number; executor?: string; resume?: boolean; append?: boolean; quiet?: boolean;
 }
 
@@ -64,6 +64,7 @@ function convertOptions(o: ConvertFlags): ConvertOptions {
     ...(o.variables && { variables: o.variables }),
     ...(o.concatDim && { concatDim: o.concatDim }),
     ...(o.timeUnits && { timeUnits: o.timeUnits }),
+    ...(o.unpack && { unpack: true }),
     ...(o.maxMem && { maxMem: parseBytes(o.maxMem) }),
     ...(o.workers !== undefined && { workers: o.workers }),
     ...(o.executor && { executor: o.executor as ConvertOptions["executor"] }),
@@ -102,6 +103,7 @@ function conversionOptions(cmd: Command): Command {
     .option("--variables <a,b,...>", "convert only these variables (their coordinates come along)", listArg)
     .addOption(concatDimOption())
     .option("--time-units <units>", "store times in these units, e.g. \"days since 1998-01-16\" (default: the first file's; files whose time units differ are re-expressed exactly)")
+    .option("--unpack", "store packed variables (scale_factor/add_offset) as the floats CF decoding gives, missing values NaN, so files packed differently can be combined")
     .option("--skip-unsupported", "leave out variables whose type Zarr cannot hold (listed in the summary) instead of refusing")
     .option("--max-mem <size>", "memory budget per worker, e.g. 1GiB, 512MB (default 1GiB)")
     .option("--workers <n>", "tasks at once (default: CPUs, at most 4; ecs: containers, 16 capped by the pool)", intArg("--workers"))

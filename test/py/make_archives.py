@@ -5,6 +5,9 @@
 - monthly/: noleap monthly files, float64 `time` in "days since <year>-<month>-16" with time_bnds
   (time, bnds) in the same units; January to April 1998.
 - calendars/: two files in different calendars (noleap, 360_day), which cannot share a time axis.
+- packing/: ERA5-like NetCDF-3 days whose int16 t2m has its own scale_factor/add_offset (float64)
+  per file, _FillValue = missing_value = -32767 with some missing values; and an int16 sst packed
+  with float32 attributes (which CF decoding makes float32).
 """
 import os
 import sys
@@ -13,7 +16,7 @@ import netCDF4
 import numpy as np
 
 out = sys.argv[1]
-for d in ("merra", "monthly", "calendars"):
+for d in ("merra", "monthly", "calendars", "packing"):
     os.makedirs(os.path.join(out, d), exist_ok=True)
 
 for day in range(1, 5):
@@ -56,4 +59,24 @@ for name, cal, units in (("a.nc", "noleap", "days since 2000-01-01"), ("b.nc", "
         t = nc.createVariable("time", "f8", ("time",))
         t.units, t.calendar = units, cal
         t[:] = [0.0, 1.0]
+for day, (scale, offset) in enumerate([(0.0015, 270.25), (0.0017, 268.5)], start=1):
+    with netCDF4.Dataset(os.path.join(out, "packing", f"era5_2m_temperature_2020010{day}.nc"), "w", format="NETCDF3_64BIT_OFFSET") as nc:
+        nc.set_auto_maskandscale(False)
+        nc.createDimension("time", None)
+        nc.createDimension("latitude", 2)
+        nc.createDimension("longitude", 3)
+        t = nc.createVariable("time", "i4", ("time",))
+        t.units = "hours since 1900-01-01 00:00:00.0"
+        t.calendar = "gregorian"
+        t[:] = 1051896 + 24 * (day - 1) + np.arange(2, dtype="i4")
+        v = nc.createVariable("t2m", "i2", ("time", "latitude", "longitude"), fill_value=np.int16(-32767))
+        v.scale_factor, v.add_offset = np.float64(scale), np.float64(offset)
+        v.missing_value = np.int16(-32767)
+        v.units = "K"
+        packed = np.round((np.linspace(255, 285, 12).reshape(2, 2, 3) - offset) / scale).astype("i2")
+        packed[0, 0, day] = -32767
+        v[:] = packed
+        s = nc.createVariable("sst", "i2", ("time", "latitude", "longitude"))
+        s.scale_factor, s.add_offset = np.float32(0.01 * day), np.float32(273.15)
+        s[:] = np.arange(12, dtype="i2").reshape(2, 2, 3) * 100
 print("ok")
