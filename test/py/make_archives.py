@@ -61,7 +61,6 @@ for name, cal, units in (("a.nc", "noleap", "days since 2000-01-01"), ("b.nc", "
         t[:] = [0.0, 1.0]
 for day, (scale, offset) in enumerate([(0.0015, 270.25), (0.0017, 268.5)], start=1):
     with netCDF4.Dataset(os.path.join(out, "packing", f"era5_2m_temperature_2020010{day}.nc"), "w", format="NETCDF3_64BIT_OFFSET") as nc:
-        nc.set_auto_maskandscale(False)
         nc.createDimension("time", None)
         nc.createDimension("latitude", 2)
         nc.createDimension("longitude", 3)
@@ -73,10 +72,12 @@ for day, (scale, offset) in enumerate([(0.0015, 270.25), (0.0017, 268.5)], start
         v.scale_factor, v.add_offset = np.float64(scale), np.float64(offset)
         v.missing_value = np.int16(-32767)
         v.units = "K"
+        v.set_auto_maskandscale(False)  # the values below are the packed ones
         packed = np.round((np.linspace(255, 285, 12).reshape(2, 2, 3) - offset) / scale).astype("i2")
         packed[0, 0, day] = -32767
         v[:] = packed
         s = nc.createVariable("sst", "i2", ("time", "latitude", "longitude"))
         s.scale_factor, s.add_offset = np.float32(0.01 * day), np.float32(273.15)
+        s.set_auto_maskandscale(False)
         s[:] = np.arange(12, dtype="i2").reshape(2, 2, 3) * 100
 print("ok")
