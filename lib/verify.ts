@@ -51,7 +51,8 @@ function sameAttr(src: Attribute, stored: unknown): boolean {
     const g = got[i];
     if (typeof w === "string") return w === g;
     if (typeof w === "bigint") return (typeof g === "bigint" || typeof g === "number") && BigInt(g) === w;
-    const gn = typeof g === "string" ? Number(g) : Number(g as number);
+    if (typeof g === "string") return false; // a number must not come back as text (e.g. "NaN")
+    const gn = Number(g as number);
     if (Number.isNaN(w as number)) return Number.isNaN(gn);
     return (src.type === "float32" ? Math.fround(gn) : gn) === w;
   });
@@ -207,6 +208,8 @@ export async function verify(inputs: string[], storeUrl: string, opts: VerifyOpt
       if (fmtN === 2 && srcFill && !("_FillValue" in stored)) {
         let fv = node.meta["fill_value"];
         if (v.dtype === "char" && typeof fv === "string") fv = Buffer.from(fv, "base64").toString("latin1");
+        // the spec's "NaN", "Infinity", "-Infinity" for floats
+        if ((v.dtype === "float32" || v.dtype === "float64") && typeof fv === "string") fv = Number(fv);
         stored["_FillValue"] = fv;
       }
       if (fmtN === 3 && "_FillValue" in stored) stored["_FillValue"] = decodeFillAttr(v, stored["_FillValue"]);

@@ -11,17 +11,19 @@ import { after, before, describe, test } from "node:test";
 import { convert } from "../lib/convert.js";
 import { isConvertError } from "../lib/errors.js";
 import { verify } from "../lib/verify.js";
+import { parseJson } from "../lib/zarr/json.js";
 import type { ModernOutcome } from "../tools/conformance.js";
 import { CORPUS, CORPUS_MISSING, MODERN_PYTHON, MODERN_PYTHON_MISSING, PYTHON, PYTHON_MISSING, modernPython, requireModernPython, tempDir } from "./helpers.js";
 
-const FIXTURES = ["modern_types.nc", "scalars.nc", "zero_records_tail.nc", "zero_records_tail_cdf5.nc", "zero_records_unpadded.nc", "hardlink_root.nc", "reserved_attrs.nc"];
+const FIXTURES = ["modern_types.nc", "scalars.nc", "be_enum_attr.nc", "zero_records_tail.nc", "zero_records_tail_cdf5.nc", "zero_records_unpadded.nc", "hardlink_root.nc", "reserved_attrs.nc"];
 const CORPUS_FILES = ["eraint_uvz.nc", "scipy_example_3_maskedvals.nc", "amber_model1_md2.nc"];
 
 describe("stores today's readers read exactly", { skip: CORPUS_MISSING || PYTHON_MISSING || MODERN_PYTHON_MISSING }, () => {
   const tmp = tempDir("modern");
-  const src = (f: string) => (FIXTURES.includes(f) || f === "reserved_attrs_nc3.nc" ? join(tmp.dir, f) : join(CORPUS, f));
+  const src = (f: string) => (FIXTURES.includes(f) || ["reserved_attrs_nc3.nc", "compound_attr.nc"].includes(f) ? join(tmp.dir, f) : join(CORPUS, f));
   const store = (f: string, v: 2 | 3) => join(tmp.dir, `${f}.v${v}.zarr`);
-  const doc = (f: string, v: 2 | 3, path: string) => JSON.parse(readFileSync(join(store(f, v), path), "utf8")) as Record<string, unknown>;
+  // (parseJson: zarr.json may hold bare NaN attributes, as zarr-python writes them)
+  const doc = (f: string, v: 2 | 3, path: string) => parseJson(readFileSync(join(store(f, v), path), "utf8")) as Record<string, unknown>;
   const modern = new Map<string, { v2: ModernOutcome; v3: ModernOutcome }>();
 
   before(async () => {
@@ -139,6 +141,23 @@ describe("stores today's readers read exactly", { skip: CORPUS_MISSING || PYTHON
     const v = JSON.parse(readFileSync(join(tmp.dir, "nc3.v3.zarr", "v/zarr.json"), "utf8")) as { attributes: Record<string, unknown> };
     assert.equal(v.attributes["_ARRAY_DIMENSIONS"], "user _ARRAY_DIMENSIONS");
     assert.equal(v.attributes["CLASS"], "user CLASS");
+  });
+
+  test("NaN and ±Infinity attributes are bare tokens, as zarr-python writes them, so xarray reads floats", () => {
+    const root = readFileSync(join(store("modern_types.nc", 3), "zarr.json"), "utf8");
+    assert.match(root, /"not_a_number": NaN/);
+    assert.match(root, /"infinities": \[\s*Infinity,\s*-Infinity\s*\]/);
+    const got = xarray("d = xr.open_zarr(sys.argv[1], decode_cf=False)\nprint(json.dumps([repr(d.attrs['not_a_number']), repr(d.attrs['infinities']), repr(d['label'].attrs['valid_note'])]))", store("modern_types.nc", 3));
+    assert.deepEqual(got, ["nan", "[inf, -inf]", "nan"]);
+  });
+
+  test("a big-endian enum attribute HDF5 cannot convert is left out, as netCDF-C does; a compound attribute is refused by name", async () => {
+    const root = doc("be_enum_attr.nc", 3, "zarr.json") as { attributes: Record<string, unknown> };
+    assert.deepEqual(root.attributes, { kept: "yes" });
+    await assert.rejects(convert([src("compound_attr.nc")], { out: join(tmp.dir, "ca.zarr") }), (e) =>
+      isConvertError(e, "Unsupported") && /variable \/v has an unsupported compound type in attribute phase \(use --skip-unsupported/.test(e.message));
+    const s = await convert([src("compound_attr.nc")], { out: join(tmp.dir, "ca.zarr"), skipUnsupported: true });
+    assert.deepEqual(s.skipped.map((x) => x.path), ["/v"]);
   });
 
   test("a variable reached through a hard link is listed at each of its paths, as netCDF-C does", () => {

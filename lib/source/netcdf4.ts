@@ -219,18 +219,29 @@ function readAttrs(attrs: Record<string, H5Attribute>, problems: string[], compo
       const v = a.value as unknown;
       const record = Array.isArray(v) && Array.isArray(v[0]) ? v[0] : v;
       if (!Array.isArray(record) || record.length !== compound.type.fields.length) {
-        problems.push(`attribute ${name} holds ${Array.isArray(v) ? v.length : 0} records, not one`);
+        problems.push(`attribute ${name} holding ${Array.isArray(v) ? v.length : 0} records, not one`);
         continue;
       }
       out.push({ name, type: "compound", value: Array.from(packValues(compound.type, record)) });
       continue;
     }
     const t = m.type === 3 && !m.vlen ? "char" : dtypeOf(m);
-    if (typeof t !== "string") {
-      problems.push(`attribute ${name} has an unsupported ${t.unsupported}`);
+    if (typeof t !== "string" || t === "compound") {
+      // (a compound attribute other than its variable's own fill record has no JSON form xarray reads back)
+      problems.push(`${typeof t === "string" ? "compound type" : t.unsupported} in attribute ${name}`);
       continue;
     }
-    out.push({ name, type: t, value: attrValue(a, t) });
+    let value: AttrValue;
+    try {
+      value = attrValue(a, t);
+    } catch (e) {
+      // HDF5 cannot convert a big-endian enum to native order (H5Tset_order refuses enums): netCDF-C
+      // leaves such an attribute out, and so do we.
+      if (m.type === 8 && !m.littleEndian) continue;
+      problems.push(`attribute ${name} (HDF5 cannot read it: ${hdf5Reason(e)})`);
+      continue;
+    }
+    out.push({ name, type: t, value });
   }
   return out;
 }
@@ -265,7 +276,7 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
     const gAttrs = g.attrs;
     if (g === file && "_NCProperties" in gAttrs) sawNetcdf = true;
     const group: Group = { name, path: gpath, attrs: readAttrs(gAttrs, problems), dims: [], variables: [], groups: [] };
-    if (problems.length) throw new ConvertError("Unsupported", `group ${gpath}: ${problems[0]}`, path);
+    if (problems.length) throw new ConvertError("Unsupported", `group ${gpath} has an unsupported ${problems[0]}`, path);
     // netCDF-C: phony dimensions are per group and per distinct size, reused across datasets.
     const phony: Dimension[] = [];
     for (const key of g.keys()) {

@@ -20,8 +20,11 @@ export class MetadataWriter {
   constructor(private store: Store, private format: ZarrFormat) {}
 
   private async put(key: string, doc: Record<string, unknown>, consolidate = true) {
-    // zarr-python 2 writes and reads bare NaN in .zattrs; v3 (and zarrita) use strings.
-    const nonFinite = this.format === 2 && key.endsWith(".zattrs") ? "token" : "string";
+    // NaN and ±Infinity attributes as zarr-python writes them, bare tokens (in v2 .zattrs and in v3
+    // zarr.json attributes), which it and xarray read back as floats ("NaN" strings stay strings
+    // there). fill_value is already the string the specs define (fillValueJson). zarrita's
+    // JSON.parse rejects the tokens: we read through zarritaView.
+    const nonFinite = this.format === 2 && !key.endsWith(".zattrs") ? "string" : "token";
     await this.store.set(`/${key}` as StoreKey, jsonBytes(doc, nonFinite));
     if (consolidate) this.docs.set(key, doc);
   }

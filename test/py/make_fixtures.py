@@ -186,6 +186,18 @@ with netCDF4.Dataset(P("modern_types.nc"), "w", format="NETCDF4") as nc:
     c[:] = np.frombuffer(b"ab\0\0\xe9z", dtype="S1").reshape(3, 2)  # not UTF-8: raw bytes
     s = nc.createVariable("label", str, ("x",), fill_value="NA")
     s[:] = np.array(["one", "NA", "three"], dtype=object)
+    # Non-finite attributes, which zarr-python writes and reads as bare NaN/Infinity tokens.
+    s.valid_note = np.float64("nan")
+    nc.not_a_number = np.float32("nan")
+    nc.infinities = np.array([np.inf, -np.inf], dtype="f8")
+# A big-endian enum attribute (as h5py writes on s390x): HDF5 cannot convert it to native order and
+# netCDF-C leaves it out; everything else of the file is read.
+with netCDF4.Dataset(P("be_enum_attr.nc"), "w", format="NETCDF4") as nc:
+    nc.createDimension("x", 2)
+    nc.createVariable("v", "f4", ("x",))[:] = [1.5, 2.5]
+    nc.kept = "yes"
+with h5py.File(P("be_enum_attr.nc"), "r+") as h:
+    h.attrs.create("created_on_s390x", 1, dtype=h5py.enum_dtype({"no": 0, "yes": 1}, basetype=np.dtype(">i2")))
 # NetCDF-4 compounds, little-endian: numeric fields only (stored as packed records), with a compound
 # _FillValue and a chunk of fill records only, and without one; and one with an array member (refused).
 # netCDF4-python 1.6.2 cannot set a compound _FillValue: ncgen (Debian's netcdf-bin) writes this one.
@@ -210,6 +222,10 @@ data:
 with open(P("compound_le.cdl"), "w") as f:
     f.write(COMPOUND_CDL)
 subprocess.run(["ncgen", "-4", "-o", P("compound_le.nc"), P("compound_le.cdl")], check=True)
+with open(P("compound_attr.cdl"), "w") as f:
+    f.write("netcdf compound_attr {\ntypes:\n  compound c_t { float r ; float i ; } ;\ndimensions:\n  x = 2 ;\n"
+            "variables:\n  float v(x) ;\n    c_t v:phase = {1, 0.5} ;\n  float w(x) ;\ndata:\n  v = 1, 2 ;\n  w = 3, 4 ;\n}\n")
+subprocess.run(["ncgen", "-4", "-o", P("compound_attr.nc"), P("compound_attr.cdl")], check=True)
 TAG = np.dtype([("id", "<i4"), ("tag", "S1", (4,))], align=True)
 with netCDF4.Dataset(P("compound_array.nc"), "w", format="NETCDF4") as nc:
     nc.createDimension("n", 2)
