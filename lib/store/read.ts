@@ -167,11 +167,11 @@ function structuredAsBytes(b: Uint8Array, format: 2 | 3): { doc: Uint8Array; inf
 function charsAsBytes(b: Uint8Array): Uint8Array {
   const text = new TextDecoder().decode(b);
   if (!text.includes("null_terminated_bytes")) return b;
-  const doc = JSON.parse(text) as Record<string, unknown>;
+  const doc = parseJson(text) as Record<string, unknown>;
   const type = doc["data_type"] as { name?: string; configuration?: { length_bytes?: number } } | undefined;
   if (type?.name !== "null_terminated_bytes" || type.configuration?.length_bytes !== 1) return b;
   const fill = Buffer.from(String(doc["fill_value"] ?? ""), "base64")[0] ?? 0;
-  return new TextEncoder().encode(JSON.stringify({ ...doc, data_type: "uint8", fill_value: fill }));
+  return new TextEncoder().encode(strictJson({ ...doc, data_type: "uint8", fill_value: fill }));
 }
 
 /**
