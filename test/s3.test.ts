@@ -291,7 +291,7 @@ describe("NetCDF on S3 → Zarr on S3", { skip: CORPUS_MISSING || PYTHON_MISSING
       });
       assert.equal(denied.status, 1);
       assert.ok(!denied.stderr.includes(secret) && !denied.stdout.includes(secret) && !/X-Amz-Signature/i.test(denied.stderr));
-      assert.match(denied.stderr, /^convert-to-zarr: s3:\/\/.*: access denied \(head\)\n$/);
+      assert.match(denied.stderr, /^convert-to-zarr: s3:\/\/.*: access denied \(head\): no permission, or a Requester Pays bucket \(then add --request-payer requester, and pay for the reads\)\n$/);
     } finally {
       await proxy.stop();
     }

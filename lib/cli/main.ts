@@ -26,7 +26,7 @@ import { chunkSweep } from "../bench/sweep.js";
 import { QUERY_KINDS, type QuerySpec } from "../bench/queries.js";
 import { PROFILES } from "../s3local/proxy.js";
 import { firstRequestAt } from "../store/metrics.js";
-import { s3Settings, useS3Settings } from "../store/s3-config.js";
+import { inputS3Settings, s3Settings, setInputAccess, useInputS3Settings, useS3Settings } from "../store/s3-config.js";
 import { isS3Url } from "../store/s3-url.js";
 import { startLocalEcs } from "../ecslocal/server.js";
 import { LOCAL_TASK_DEFINITION, writeLocalEcsState } from "../ecslocal/state.js";
@@ -44,6 +44,12 @@ function output(json: boolean | undefined, value: unknown, text: () => string) {
 
 const remoteReadOption = () =>
   new Option("--remote-read <mode>", "s3:// inputs: read byte ranges as needed, or download each file whole first").choices(["ranged", "download"]).default("ranged");
+
+/** s3:// inputs only: the output store keeps the usual resolution (credentials, endpoint). */
+const noSignOption = () =>
+  new Option("--no-sign-request", "s3:// inputs: read anonymously, unsigned (public buckets such as AWS Open Data); the output keeps your credentials (also AWS_NO_SIGN_REQUEST=YES)");
+const requestPayerOption = () =>
+  new Option("--request-payer <who>", "s3:// inputs in Requester Pays buckets: agree to pay for the requests and transfer").choices(["requester"]);
 
 const concatDimOption = (help = "dimension to concatenate several files along (default: the unlimited one)") =>
   new Option("--concat-dim <name>", help);
@@ -94,6 +100,8 @@ function conversionOptions(cmd: Command): Command {
   return cmd
     .requiredOption("-o, --out <store>", "output Zarr store: a directory or an s3://bucket/prefix URL")
     .addOption(remoteReadOption())
+    .addOption(noSignOption())
+    .addOption(requestPayerOption())
     .addOption(new Option("--zarr-format <n>", "Zarr format").choices(["2", "3"]).default("3"))
     .addOption(new Option("--codec <name>", "chunk compression").choices(CODEC_NAMES as string[]).default("zstd"))
     .option("--level <n>", "compression level (zstd default 3, gzip and blosc 5)", intArg("--level"))
@@ -120,8 +128,12 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ outputError: (str, write) => write(str.split("\n")[0] + "\n") })
     .hook("preAction", (_program, action) => {
-      const mode = action.opts()["remoteRead"] as RemoteMode | undefined;
+      const opts = action.opts();
+      const mode = opts["remoteRead"] as RemoteMode | undefined;
       if (mode) setRemoteMode(mode);
+      // Given on the command line: else AWS_NO_SIGN_REQUEST, read when the first input is.
+      const unsigned = opts["signRequest"] === false, payer = opts["requestPayer"] as "requester" | undefined;
+      if (unsigned || payer) setInputAccess({ ...(unsigned && { unsigned }), ...(payer && { requestPayer: payer }) });
     });
 
   program.command("inspect")
@@ -129,6 +141,8 @@ export function buildProgram(): Command {
     .argument("<input...>", "NetCDF files or s3:// URLs (globs too); several are shown as one collection")
     .addOption(concatDimOption())
     .addOption(remoteReadOption())
+    .addOption(noSignOption())
+    .addOption(requestPayerOption())
     .option("--json", "print JSON instead of text")
     .action(async (inputs: string[], o: { concatDim?: string; json?: boolean }) => {
       const r = await inspect(inputs, o.concatDim ? { concatDim: o.concatDim } : {});
@@ -179,6 +193,8 @@ export function buildProgram(): Command {
     .argument("<input...>", "the NetCDF file(s) the store was converted from, then the store")
     .addOption(concatDimOption("as given to convert"))
     .addOption(remoteReadOption())
+    .addOption(noSignOption())
+    .addOption(requestPayerOption())
     .option("--variables <a,b,...>", "as given to convert", listArg)
     .option("--json", "print the report as JSON")
     .action(async (args: string[], o: { concatDim?: string; variables?: string[]; json?: boolean }) => {
@@ -204,6 +220,8 @@ export function buildProgram(): Command {
     .option("--repeats <n>", "cold and warm runs per query and source", intArg("--repeats"), 5)
     .addOption(new Option("--profile <name>", "s3: add simulated S3 Standard latency through a local proxy (s3:// inputs on a custom endpoint)").choices(["local", "s3"]).default("local"))
     .option("--download", "s3:// NetCDF: also time downloading whole files instead of ranged reads")
+    .addOption(noSignOption())
+    .addOption(requestPayerOption())
     .option("--sweep <chunks...>", "instead: convert with each chunking (e.g. 24x361x576 1080x90x90) and time the queries on each store")
     .option("--sweep-out <where>", "directory or s3:// prefix for the sweep's stores")
     .option("--sweep-files <n>", "sweep on the first n files only", intArg("--sweep-files"))
@@ -223,6 +241,8 @@ export function buildProgram(): Command {
         if (!settings.endpoint) throw new ConvertError("Usage", "--profile s3 simulates S3 in front of a local endpoint; against AWS itself use --profile local");
         proxy = await startProxyProcess(settings.endpoint, "s3");
         useS3Settings({ ...settings, endpoint: proxy.endpoint });
+        const inputs = inputS3Settings(); // the NetCDF files: through the proxy too, when on the same endpoint
+        if (inputs.endpoint === settings.endpoint) useInputS3Settings({ ...inputs, endpoint: proxy.endpoint });
       }
       try {
         if (o.sweep) {

@@ -11,6 +11,7 @@ import { LRUCache } from "lru-cache";
 import pLimit from "p-limit";
 import { S3Store } from "../store/s3.js";
 import { parseS3Url } from "../store/s3-url.js";
+import { inputS3Settings } from "../store/s3-config.js";
 import type { StoreKey } from "../store/types.js";
 import { ConvertError } from "../errors.js";
 import { FileByteSource, type ByteSource } from "./byte-source.js";
@@ -29,10 +30,11 @@ const sizes = new Map<string, number>();
 export async function prefetchHeads(urls: readonly string[], concurrency = 16): Promise<void> {
   const limit = pLimit(concurrency);
   const stores = new Map<string, S3Store>();
+  const settings = inputS3Settings();
   await Promise.all(urls.map((url) => limit(async () => {
     const { bucket, prefix } = parseS3Url(url);
     let store = stores.get(bucket);
-    if (!store) stores.set(bucket, (store = new S3Store(`s3://${bucket}`)));
+    if (!store) stores.set(bucket, (store = new S3Store(`s3://${bucket}`, { settings })));
     const key = `/${prefix}` as StoreKey;
     const [head, first] = await Promise.all([store.head(key), store.readRange(key, 0, BLOCK_SIZE)]);
     if (!head || !first) return; // opening reports it, with the usual message

@@ -6,7 +6,7 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { ConvertError, type ErrorTag } from "../errors.js";
-import { s3Settings, type S3Settings } from "../store/s3-config.js";
+import { inputS3Settings, type S3Settings } from "../store/s3-config.js";
 import { beginRequest, endRequest, storageMetrics } from "../store/metrics.js";
 import type { WireError } from "../exec/types.js";
 
@@ -68,7 +68,7 @@ class S3Bridge {
 let bridge: { settings: string; bridge: S3Bridge } | undefined;
 
 export function s3Bridge(): S3Bridge {
-  const settings = s3Settings();
+  const settings = inputS3Settings(); // the bridge reads inputs only
   const id = JSON.stringify(settings);
   if (bridge?.settings !== id) bridge = { settings: id, bridge: new S3Bridge(settings) };
   return bridge.bridge;

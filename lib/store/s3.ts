@@ -33,6 +33,30 @@ function loadSdk() {
 
 const clients = new Map<string, S3Client>();
 
+/**
+ * Buckets' regions as S3 reported them (this thread), for AWS's own endpoints: a request in the wrong
+ * region is answered 301 PermanentRedirect (or 400) with an `x-amz-bucket-region` header; the request
+ * goes again to that region, and so do all later ones to the bucket. The SDK's `followRegionRedirects`
+ * does the same per request, without remembering (two round trips for every request) and by swapping
+ * the region of the shared client for the retry (aws-sdk-js-v3 #5554), so it is not used.
+ */
+const bucketRegions = new Map<string, string>();
+
+/** The region an S3 error says the bucket is in, when that differs from the one asked. */
+export function redirectRegion(e: unknown, asked: string | undefined): string | undefined {
+  const err = e as { $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string | undefined> }; name?: string };
+  const code = err?.$metadata?.httpStatusCode;
+  const region = err?.$response?.headers?.["x-amz-bucket-region"];
+  if (!region || region === asked || !/^[a-z0-9-]+$/.test(region)) return undefined;
+  const redirect = code === 301 || code === 307 || code === 400 || ["PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"].includes(err?.name ?? "");
+  return redirect ? region : undefined;
+}
+
+/** Forgets the regions learnt (tests, and a cold start). */
+export function resetBucketRegions(): void {
+  bucketRegions.clear();
+}
+
 /** One client per settings per thread: it holds the connection pool. */
 export async function s3Client(settings: S3Settings): Promise<S3Client> {
   const { s3: { S3Client }, NodeHttpHandler } = await loadSdk();
@@ -40,11 +64,16 @@ export async function s3Client(settings: S3Settings): Promise<S3Client> {
   let c = clients.get(id);
   if (!c) {
     const agent = { keepAlive: true, maxSockets: Math.max(settings.concurrency, 8) };
+    // Anonymous reads from AWS need no configured region: us-east-1 to start, then the bucket's own (inRegion).
+    const region = settings.region ?? (settings.unsigned && !settings.endpoint ? "us-east-1" : undefined);
     c = new S3Client({
       ...(settings.endpoint && { endpoint: settings.endpoint }),
-      ...(settings.region && { region: settings.region }),
+      ...(region && { region }),
       forcePathStyle: settings.forcePathStyle,
-      ...(settings.localCredentials && { credentials: LOCAL_CREDENTIALS }),
+      ...(settings.localCredentials && !settings.unsigned && { credentials: LOCAL_CREDENTIALS }),
+      // Anonymous: a signer that leaves the request as it is (the SDK's long-standing recipe, aws-sdk-js-v3
+      // #2321), and fixed empty credentials so the SDK's identity step never searches the credential chain.
+      ...(settings.unsigned && { credentials: { accessKeyId: "", secretAccessKey: "" }, signer: { sign: async (request: unknown) => request } as never }),
       maxAttempts: settings.maxAttempts,
       retryMode: "standard",
       // Emulators mishandle the SDK's default flexible checksums (FIELD-NOTES §7.1); AWS keeps them.
@@ -62,6 +91,7 @@ export async function s3Client(settings: S3Settings): Promise<S3Client> {
 export function resetS3Clients(): void {
   for (const c of clients.values()) c.destroy();
   clients.clear();
+  bucketRegions.clear();
 }
 
 interface ServiceError {
@@ -97,13 +127,13 @@ export class S3Store implements Store {
 
   /** Runs one request under the concurrency limit, counted, with S3 errors turned into one-line ConvertErrors. */
   private async send<T>(op: string, key: string, run: (client: S3Client, sdk: Awaited<ReturnType<typeof loadSdk>>) => Promise<T>, bytes: (t: T) => number): Promise<T> {
-    const [client, sdk] = await Promise.all([s3Client(this.settings), loadSdk()]);
+    const sdk = await loadSdk();
     return this.limit(async () => {
       const share = beginRequest();
       let n = 0;
       const t0 = performance.now();
       try {
-        const out = await run(client, sdk);
+        const out = await this.inRegion((client) => run(client, sdk));
         n = bytes(out);
         const attempts = (out as { $metadata?: { attempts?: number } })?.$metadata?.attempts;
         const r = { ms: performance.now() - t0, bytes: n, ...(attempts && { attempts }) };
@@ -125,13 +155,46 @@ export class S3Store implements Store {
     });
   }
 
+  /** The settings with the bucket's region once S3 has said it (AWS endpoints only). */
+  private regional(): S3Settings {
+    const region = this.settings.endpoint ? undefined : bucketRegions.get(this.loc.bucket);
+    return region && region !== this.settings.region ? { ...this.settings, region } : this.settings;
+  }
+
+  /** Runs a request; on AWS, once more in the bucket's region when S3 answers that it lives elsewhere. */
+  private async inRegion<T>(run: (client: S3Client) => Promise<T>): Promise<T> {
+    const settings = this.regional();
+    try {
+      return await run(await s3Client(settings));
+    } catch (e) {
+      const region = settings.endpoint ? undefined : redirectRegion(e, settings.region ?? (settings.unsigned ? "us-east-1" : undefined));
+      if (!region) throw e;
+      bucketRegions.set(this.loc.bucket, region);
+      return run(await s3Client({ ...this.settings, region }));
+    }
+  }
+
+  /** RequestPayer on reads, when the bucket's owner charges the requester and the user agreed to pay. */
+  private get payer(): { RequestPayer?: "requester" } {
+    return this.settings.requestPayer ? { RequestPayer: this.settings.requestPayer } : {};
+  }
+
   private describe(op: string, key: string, e: unknown): ConvertError {
     const err = e as ServiceError;
     const where = `s3://${this.loc.bucket}/${key}`;
     const code = status(e);
     const name = err?.name ?? "Error";
     if (name === "NoSuchBucket") return new ConvertError("NotFound", "no such bucket", `s3://${this.loc.bucket}`);
-    if (code === 403 || name === "AccessDenied") return new ConvertError("Unreadable", `access denied (${op})`, where);
+    if (code === 403 || name === "AccessDenied") {
+      const read = ["get", "readRange", "head", "list"].includes(op);
+      if (this.settings.unsigned) {
+        return new ConvertError("Unreadable", `access denied to an anonymous read (${op}): not public; read it with credentials (without --no-sign-request / AWS_NO_SIGN_REQUEST), adding --request-payer requester if the bucket is Requester Pays`, where);
+      }
+      if (read && this.settings.forInputs && !this.settings.requestPayer) {
+        return new ConvertError("Unreadable", `access denied (${op}): no permission, or a Requester Pays bucket (then add --request-payer requester, and pay for the reads)`, where);
+      }
+      return new ConvertError("Unreadable", `access denied (${op})`, where);
+    }
     if (name === "CredentialsProviderError") return new ConvertError("Usage", `no usable AWS credentials: ${oneLine(e)}`, where);
     const attempts = err?.$metadata?.attempts;
     return new ConvertError("Remote", `S3 ${op} failed${code ? ` with HTTP ${code}` : ""}: ${name === "Error" ? oneLine(e) : name}${attempts ? ` after ${attempts} attempts` : ""}`, where, { cause: e });
@@ -145,7 +208,7 @@ export class S3Store implements Store {
     return pRetry(async () => {
       try {
         return await this.send(op, key, async (client, { s3 }) => {
-          const cmd = new s3.GetObjectCommand({ Bucket: this.loc.bucket, Key: key, ...(range && { Range: `bytes=${range[0]}-${range[1]}` }) });
+          const cmd = new s3.GetObjectCommand({ Bucket: this.loc.bucket, Key: key, ...this.payer, ...(range && { Range: `bytes=${range[0]}-${range[1]}` }) });
           const res = await client.send(cmd, signal ? { abortSignal: signal } : {});
           const pieces: Uint8Array[] = [];
           let byteLength = 0;
@@ -245,7 +308,7 @@ export class S3Store implements Store {
   async head(key: StoreKey): Promise<{ size: number } | undefined> {
     const k = this.key(key);
     try {
-      const res = await this.send("head", k, (client, { s3 }) => client.send(new s3.HeadObjectCommand({ Bucket: this.loc.bucket, Key: k })), () => 0);
+      const res = await this.send("head", k, (client, { s3 }) => client.send(new s3.HeadObjectCommand({ Bucket: this.loc.bucket, Key: k, ...this.payer })), () => 0);
       return { size: res.ContentLength ?? 0 };
     } catch (e) {
       if (isMissing(e)) return undefined;
@@ -301,7 +364,7 @@ export class S3Store implements Store {
     const p = base === "" ? "" : base + "/";
     let after: string | undefined;
     for (;;) {
-      const res = await this.send("list", p, (client, { s3 }) => client.send(new s3.ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: p, ...(after && { StartAfter: after }) })), () => 0);
+      const res = await this.send("list", p, (client, { s3 }) => client.send(new s3.ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: p, ...this.payer, ...(after && { StartAfter: after }) })), () => 0);
       const keys = (res.Contents ?? []).map((o) => o.Key!).filter((k) => k !== undefined);
       const strip = this.loc.prefix === "" ? 0 : this.loc.prefix.length + 1;
       for (const k of keys) yield ("/" + k.slice(strip)) as StoreKey;

@@ -12,6 +12,7 @@ import { releaseJob } from "../exec/task.js";
 import { claimKey, claimsPrefix, ENV, manifestKey, statusKey, statusPrefix, taskOfKey, type Claim, type Manifest, type StatusRecord } from "../exec/ecs/protocol.js";
 import { setRemoteMode } from "../io/open.js";
 import { openStore } from "../store/open.js";
+import { setInputAccess } from "../store/s3-config.js";
 import type { Store } from "../store/types.js";
 import { fromJsonBytes, jsonBytes } from "../zarr/json.js";
 import { oneLine } from "../errors.js";
@@ -74,6 +75,7 @@ async function main(): Promise<number> {
   }
   const manifest = fromJsonBytes<Manifest>(raw);
   setRemoteMode(manifest.remoteMode);
+  setInputAccess(manifest.inputAccess ?? {});
   log("worker-start", { worker, runId, tasks: manifest.tasks.length });
 
   // ECS sends SIGTERM before SIGKILL (StopTask, a Spot reclaim with its 2-minute notice): finish the

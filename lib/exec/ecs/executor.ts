@@ -17,6 +17,7 @@ import { ConvertError } from "../../errors.js";
 import { remoteMode } from "../../io/open.js";
 import type { JobSpec, TaskSpec } from "../../plan/types.js";
 import { openStore } from "../../store/open.js";
+import { currentInputAccess } from "../../store/s3-config.js";
 import { isS3Url } from "../../store/s3-url.js";
 import type { Store, StoreKey } from "../../store/types.js";
 import { fromJsonBytes, jsonBytes } from "../../zarr/json.js";
@@ -101,7 +102,7 @@ export class EcsExecutor implements Executor {
     if (opts.estimates) opts.onEvent?.({ type: "estimate", estimate: estimateEcsCost(opts.estimates, settings, workerCount) });
 
     const attempts = opts.attempts ?? 3;
-    const manifest: Manifest = { version: 1, runId, job, tasks: [...tasks], remoteMode: remoteMode(), attempts, createdAt: new Date().toISOString() };
+    const manifest: Manifest = { version: 1, runId, job, tasks: [...tasks], remoteMode: remoteMode(), inputAccess: currentInputAccess(), attempts, createdAt: new Date().toISOString() };
     await store.set(manifestKey(runId), jsonBytes(manifest));
 
     const run = new RunMonitor(this, store, runId, tasks, attempts, opts);

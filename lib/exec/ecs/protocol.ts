@@ -13,6 +13,7 @@ import type { StoreKey } from "../../store/types.js";
 import type { TaskOutcome } from "../task.js";
 import type { WireError } from "../types.js";
 import type { RemoteMode } from "../../io/open.js";
+import type { InputAccess } from "../../store/s3-config.js";
 import { STATE_PREFIX } from "../job.js";
 
 export const RUNS_PREFIX = `${STATE_PREFIX}/runs` as const;
@@ -44,6 +45,8 @@ export interface Manifest {
   tasks: TaskSpec[];
   /** How workers read remote inputs (S3 settings come from the container's own environment and role). */
   remoteMode: RemoteMode;
+  /** How workers read s3:// inputs: anonymously, or paying as requester (plain flags, never credentials). */
+  inputAccess?: InputAccess;
   /** In-worker attempts per task for failures that may pass (I/O); a dead worker's tasks are the client's to resubmit. */
   attempts: number;
   createdAt: string;
