@@ -66,7 +66,7 @@ export const DEFAULT_WORKER: WorkerOptions = {
 /** Files the worker image's build context may hold (infra/worker/Dockerfile copies these). */
 export const WORKER_CONTEXT_EXCLUDE = ["*", "!package.json", "!package-lock.json", "!dist", "dist/*", "!dist/lib", "!infra", "infra/*", "!infra/worker"];
 /** What the notebook's copy of the repository leaves out: installs, builds and local data. */
-export const REPOSITORY_EXCLUDE = ["node_modules", "dist", "build", "cdk.out", ".git", ".bench", ".tmp", "s3-data", "*.zarr", "**/*.pyc", ".venv"];
+export const REPOSITORY_EXCLUDE = ["node_modules", "dist", "build", "cdk.out", ".git", ".bench", ".tmp", "s3-data", "*.zarr", "**/*.pyc", ".venv", ".venv-moto"];
 
 export class ConvertToZarrStack extends Stack {
   readonly bucket: s3.Bucket;

@@ -138,9 +138,9 @@ describe("anonymous inputs on the local endpoint (s3rver), output written with c
   });
 });
 
-/** A Python with moto's server: MOTO_PYTHON, the project venv, or python3 on PATH. */
+/** A Python with moto's server: MOTO_PYTHON, else the project's .venv-moto (tools/setup-python.sh). */
 function motoPython(): string | undefined {
-  for (const py of [process.env.MOTO_PYTHON, join(ROOT, ".venv/bin/python"), "python3"]) {
+  for (const py of [process.env.MOTO_PYTHON, join(ROOT, ".venv-moto/bin/python")]) {
     if (py && spawnSync(py, ["-c", "import moto.server, flask"], { encoding: "utf8" }).status === 0) return py;
   }
   return undefined;
@@ -155,7 +155,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe("a public bucket on moto's server: anonymous reads of public-read objects, refusals of the others", { skip: !MOTO ? "no python with moto[server] (pip install \"moto[server]\")" : CORPUS_MISSING }, () => {
+describe("a public bucket on moto's server: anonymous reads of public-read objects, refusals of the others", { skip: !MOTO && !process.env["CI"] ? "no moto server: run `bash tools/setup-python.sh`" : CORPUS_MISSING }, () => {
   let moto: ChildProcess;
   let endpoint = "";
   let motoProxy: Proxy;
@@ -166,8 +166,9 @@ describe("a public bucket on moto's server: anonymous reads of public-read objec
   let anonEnv: Record<string, string>;
 
   before(async () => {
+    if (!MOTO) throw new Error("no moto server: run `bash tools/setup-python.sh` (it makes .venv-moto)");
     const port = await freePort();
-    moto = spawn(MOTO!, ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+    moto = spawn(MOTO, ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
     endpoint = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
       try {
