@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -19,7 +19,8 @@ import { openByteSource } from "../lib/io/open.js";
 import { startProxy, type Proxy } from "../lib/s3local/proxy.js";
 import { redirectRegion } from "../lib/store/s3.js";
 import { noSignRequestFromEnv, resolveInputS3Settings, resolveS3Settings, useInputS3Settings, useS3Settings } from "../lib/store/s3-config.js";
-import { CORPUS, CORPUS_MISSING, PYTHON_MISSING, ROOT, cli, cliAsync, dailyArchive, tempDir } from "./helpers.js";
+import { CORPUS, CORPUS_MISSING, MODERN_PYTHON_MISSING, PYTHON, PYTHON_MISSING, ROOT, cli, cliAsync, dailyArchive, modernPython, tempDir } from "./helpers.js";
+import type { ModernOutcome } from "../tools/conformance.js";
 import { BUCKET, startTestS3, type TestS3 } from "./s3-helpers.js";
 
 interface Seen { method: string; url: string; signed: boolean; payer?: string }
@@ -116,6 +117,23 @@ describe("anonymous inputs on the local endpoint (s3rver), output written with c
       assert.deepEqual(split(from).inputs.filter((q) => q.signed), []);
     });
   }
+
+  test("MERRA-2-like files with per-file time units, read anonymously: decoded as xarray 2026's open_mfdataset decodes the same files, v2 and v3", { skip: MODERN_PYTHON_MISSING }, async () => {
+    const made = spawnSync(PYTHON, [join(ROOT, "test/py/make_archives.py"), join(tmp.dir, "archives")], { encoding: "utf8" });
+    assert.equal(made.status, 0, made.stderr);
+    const days = readdirSync(join(tmp.dir, "archives/merra")).sort().map((f) => join(tmp.dir, "archives/merra", f));
+    await t.upload(days, "public/merra");
+    const from = seen.length;
+    const stores: Record<string, string> = {};
+    for (const v of ["2", "3"]) {
+      stores[`v${v}`] = join(tmp.dir, `merra.v${v}.zarr`);
+      const r = await cliAsync(["convert", `s3://${BUCKET}/public/merra/*.nc4`, "--out", stores[`v${v}`]!, "-q", "--zarr-format", v, "--no-sign-request"], { env });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    assert.deepEqual(split(from).inputs.filter((q) => q.signed), [], "no input request signed");
+    const [res] = modernPython("compare_modern.py", ["--jobs"], JSON.stringify([{ sources: days, stores, concatDim: "time", views: ["decoded"] }])) as { v2: ModernOutcome; v3: ModernOutcome }[];
+    assert.deepEqual([res!.v2.decoded, res!.v3.decoded], [{ ok: true, differences: [] }, { ok: true, differences: [] }]);
+  });
 
   test("--request-payer requester: every input request says x-amz-request-payer: requester, signed; the store's requests do not", async () => {
     const from = seen.length;
