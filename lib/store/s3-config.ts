@@ -85,21 +85,33 @@ export const isLoopback = (endpoint: string): boolean => {
   return h === "127.0.0.1" || h === "localhost" || h === "[::1]";
 };
 
+/**
+ * The region, and an explicit endpoint (option, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL) unless
+ * CONVERT_TO_ZARR_S3=aws overrides it; a malformed endpoint is a usage error.
+ */
+function endpointChoice(over: Partial<S3Settings>, env: NodeJS.ProcessEnv): { region: string | undefined; endpoint: string | undefined; choice: string | undefined } {
+  const region = over.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const choice = env.CONVERT_TO_ZARR_S3;
+  const given = over.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  const endpoint = given && choice !== "aws" ? given : undefined;
+  if (endpoint) {
+    try {
+      new URL(endpoint);
+    } catch {
+      throw new ConvertError("Usage", `S3 endpoint "${endpoint}" is not a URL`);
+    }
+  }
+  return { region, endpoint, choice };
+}
+
 export function resolveS3Settings(over: Partial<S3Settings> = {}, env: NodeJS.ProcessEnv = process.env): S3Settings {
   const base = {
     maxAttempts: over.maxAttempts ?? Number(env.AWS_MAX_ATTEMPTS || 5),
     concurrency: over.concurrency ?? 16,
     ...((over.sse ?? sseFromEnv(env)) && { sse: over.sse ?? sseFromEnv(env) }),
   };
-  const region = over.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const endpoint = over.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  const choice = env.CONVERT_TO_ZARR_S3;
-  if (endpoint && choice !== "aws") {
-    try {
-      new URL(endpoint);
-    } catch {
-      throw new ConvertError("Usage", `S3 endpoint "${endpoint}" is not a URL`);
-    }
+  const { region, endpoint, choice } = endpointChoice(over, env);
+  if (endpoint) {
     // A loopback endpoint without credentials of its own is our local emulator.
     const local = over.localCredentials ?? (choice === "local" || (isLoopback(endpoint) && !env.AWS_ACCESS_KEY_ID));
     return { ...base, endpoint, region: region ?? LOCAL_REGION, forcePathStyle: over.forcePathStyle ?? true, localCredentials: local, source: `endpoint ${endpoint}` };
@@ -142,15 +154,8 @@ export function resolveInputS3Settings(over: Partial<S3Settings> = {}, env: Node
     throw new ConvertError("Usage", "--request-payer requester needs signed requests: Requester Pays buckets refuse anonymous ones (drop --no-sign-request / AWS_NO_SIGN_REQUEST)");
   }
   const base = { maxAttempts: over.maxAttempts ?? Number(env.AWS_MAX_ATTEMPTS || 5), concurrency: over.concurrency ?? 16, unsigned: true, forInputs: true, localCredentials: false };
-  const region = over.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const endpoint = over.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  const choice = env.CONVERT_TO_ZARR_S3;
-  if (endpoint && choice !== "aws") {
-    try {
-      new URL(endpoint);
-    } catch {
-      throw new ConvertError("Usage", `S3 endpoint "${endpoint}" is not a URL`);
-    }
+  const { region, endpoint, choice } = endpointChoice(over, env);
+  if (endpoint) {
     return { ...base, endpoint, region: region ?? LOCAL_REGION, forcePathStyle: over.forcePathStyle ?? true, source: `endpoint ${endpoint}, unsigned` };
   }
   const local = choice === "local" ? readLocalState(env) : undefined;
