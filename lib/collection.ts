@@ -8,7 +8,7 @@ import { remoteMode } from "./io/open.js";
 import { prefetchHeads } from "./io/remote.js";
 import { ConvertError } from "./errors.js";
 import {
-  allocateFor, byteShape, compoundText, getAttr, isDimensionCoordinate, product, walkGroups, walkVariables, type ArrayData, type Dataset, type Variable,
+  allocateFor, byteShape, typeText, getAttr, isDimensionCoordinate, product, walkGroups, walkVariables, type ArrayData, type Dataset, type Variable,
 } from "./model.js";
 import { openSource, openSourceSync } from "./source/open.js";
 import type { SourceAxis } from "./plan/types.js";
@@ -157,7 +157,7 @@ function compareStructure(first: SourceFile, other: SourceFile, dim: string, rec
     for (const va of ga.variables) {
       const vb = gb.variables.find((x) => x.name === va.name)!;
       if (vb.dtype !== va.dtype) fail(`variable ${va.path} has dtype ${vb.dtype}, expected ${va.dtype}`);
-      const fa = compoundText(va), fb = compoundText(vb);
+      const fa = typeText(va), fb = typeText(vb);
       if (fa !== fb) fail(`variable ${va.path} has type ${fb}, expected ${fa}`);
       if (fmtAttr(va.enum?.members) !== fmtAttr(vb.enum?.members)) fail(`variable ${va.path} has enum members ${fmtAttr(vb.enum?.members) ?? "none"}, expected ${fmtAttr(va.enum?.members) ?? "none"}`);
       if (vb.dims.join(",") !== va.dims.join(",")) fail(`variable ${va.path} has dimensions (${vb.dims.join(", ")}), expected (${va.dims.join(", ")})`);

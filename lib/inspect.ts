@@ -2,7 +2,7 @@
 import { expandInputs } from "./io/inputs.js";
 import { openCollection, type CollectionOptions } from "./collection.js";
 import { formatBytes } from "./format.js";
-import { compoundText, elementSize, product, walkGroups, type Attribute, type Dataset, type Group } from "./model.js";
+import { typeText, elementSize, product, walkGroups, type Attribute, type Dataset, type Group } from "./model.js";
 
 export interface InspectResult {
   inputs: string[];
@@ -44,7 +44,7 @@ export function formatInspect(r: InspectResult): string {
     if (g.variables.length) lines.push(`${i2}variables:`);
     for (const v of g.variables) {
       const size = formatBytes(product(v.shape) * elementSize(v));
-      lines.push(`${i2}  ${compoundText(v)} ${v.name}(${v.dims.join(", ")}) ;  // ${size}${v.unsupported ? `, UNSUPPORTED: ${v.unsupported}` : ""}`);
+      lines.push(`${i2}  ${typeText(v)} ${v.name}(${v.dims.join(", ")}) ;  // ${size}${v.unsupported ? `, UNSUPPORTED: ${v.unsupported}` : ""}`);
       lines.push(`${i2}    ${v.name}:_Storage = ${v.sourceChunks ? `"chunked" ; ${v.name}:_ChunkSizes = ${v.sourceChunks.join(", ")}` : `"contiguous"`} ;`);
       if (v.filters.length) lines.push(`${i2}    ${v.name}:_Filters = "${v.filters.join(", ")}" ;`);
       for (const a of v.attrs) lines.push(`${i2}    ${v.name}:${a.name} = ${attrText(a)} ;`);

@@ -95,11 +95,15 @@ export interface CompoundType {
   file: { size: number; offsets: number[]; littleEndian: boolean[] };
 }
 
-/** A variable's type as text: its dtype, or a compound's fields, e.g. "compound obs_t {int8 day, int16 elev}". */
-export function compoundText(v: Pick<Variable, "dtype" | "compound">): string {
+/**
+ * A variable's type as text: its dtype, an enum's base and name ("uint8 enum cloud_t"), or a
+ * compound's fields ("compound obs_t {int8 day, int16 elev}").
+ */
+export function typeText(v: Pick<Variable, "dtype" | "compound" | "enum">): string {
+  const short = (path: string | undefined) => (path ? ` ${path.slice(path.lastIndexOf("/") + 1)}` : "");
+  if (v.enum) return `${v.dtype} enum${short(v.enum.name)}`;
   if (!v.compound) return v.dtype;
-  const name = v.compound.name ? ` ${v.compound.name.slice(v.compound.name.lastIndexOf("/") + 1)}` : "";
-  return `compound${name} {${v.compound.fields.map((f) => `${f.type} ${f.name}`).join(", ")}}`;
+  return `compound${short(v.compound.name)} {${v.compound.fields.map((f) => `${f.type} ${f.name}`).join(", ")}}`;
 }
 
 /** Bytes per element of a variable: its type's, or a compound's packed record size. */
