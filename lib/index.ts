@@ -72,7 +72,7 @@ export { readStoreContents } from "./store/read.js";
 export { RequestMetrics, withMetrics, storageMetrics } from "./store/metrics.js";
 export type { MetricsSummary, StorageTotals } from "./store/metrics.js";
 export { withReadCache, withLatency } from "./store/wrappers.js";
-export { resolveS3Settings, useS3Settings, resolveInputS3Settings, useInputS3Settings, inputS3Settings, setInputAccess, noSignRequestFromEnv } from "./store/s3-config.js";
+export { resolveS3Settings, useS3Settings, resolveInputS3Settings, useInputS3Settings, setInputAccess } from "./store/s3-config.js";
 export type { S3Settings, InputAccess } from "./store/s3-config.js";
 
 // Inputs on object storage

@@ -12,7 +12,7 @@ test("public API", () => {
     "walkGroups", "walkVariables",
     // object storage
     "S3Store", "openStore", "RequestMetrics", "withMetrics", "storageMetrics", "withReadCache", "withLatency",
-    "resolveS3Settings", "useS3Settings", "expandInputs", "openByteSource", "setRemoteMode", "startLocalS3",
+    "resolveS3Settings", "useS3Settings", "resolveInputS3Settings", "useInputS3Settings", "setInputAccess", "expandInputs", "openByteSource", "setRemoteMode", "startLocalS3",
     "startProxy", "startProxyProcess", "PROFILES",
     // the latency benchmark
     "runBench", "coldStart", "runQuery", "resolveQuery", "decodeCF", "QUERY_KINDS", "openNetcdfDataset", "openZarrDataset",
