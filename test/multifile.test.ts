@@ -4,7 +4,7 @@
  * collections whose files disagree are refused with a line naming the file and the difference.
  */
 import assert from "node:assert/strict";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as zarr from "zarrita";
@@ -94,9 +94,13 @@ describe("multi-file collections", { skip: PYTHON_MISSING }, () => {
     refused([...days, ...missing], /: does not match .*: variable QV2M is missing$/m);
   });
 
-  test("a file whose time units differ is refused (values would be misread)", () => {
+  test("a file whose time units differ is re-expressed in the first file's units, not misread", async () => {
     const units = archive("units", "--days", "1", "--start", "2021-01-07");
-    refused([...days, ...units], /variable \/time attribute units is "hours since 2021-01-07 00:00:00", expected "hours since 2021-01-01 00:00:00"/);
+    const out = join(tmp.dir, "units.zarr");
+    await convert([...days, ...units], { out });
+    await verify([...days, ...units], out);
+    const time = JSON.parse(readFileSync(join(out, "time/zarr.json"), "utf8")) as { attributes: { units: string } };
+    assert.equal(time.attributes.units, "hours since 2021-01-01 00:00:00");
   });
 
   test("a --concat-dim the files do not have is refused", () => {
