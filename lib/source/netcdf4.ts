@@ -260,6 +260,24 @@ const isPureDim = (attrs: Record<string, H5Attribute>) =>
 const compoundKey = (m: H5Metadata) => JSON.stringify([m.size, m.compound_type?.members]);
 const enumKey = (m: H5Metadata) => JSON.stringify([m.size, m.signed, m.enum_type?.members]);
 const baseName = (p: string) => p.slice(p.lastIndexOf("/") + 1);
+const hex = (b: ArrayLike<number>) => Buffer.from(Array.from(b)).toString("hex");
+/** Marks a dimension named later by the address of its scale. */
+const ADDRESS = "\0scale:";
+
+/**
+ * Per axis, the address of the first dimension scale attached (DIMENSION_LIST's object references),
+ * marked with ADDRESS; undefined where none is attached.
+ */
+function attachedScales(attrs: Record<string, H5Attribute>, rank: number): (string | undefined)[] {
+  const list = attrs["DIMENSION_LIST"]?.value as unknown;
+  const out = new Array<string | undefined>(rank).fill(undefined);
+  if (!Array.isArray(list)) return out;
+  list.slice(0, rank).forEach((refs: unknown, i) => {
+    const first = Array.isArray(refs) ? (refs[0] as { ref_data?: Uint8Array } | undefined) : undefined;
+    if (first?.ref_data) out[i] = ADDRESS + hex(first.ref_data);
+  });
+  return out;
+}
 
 /** Builds our model of an HDF5 file, assigning dimension names the way netCDF-C does. */
 function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; datasets: Map<string, H5Dataset> } {
@@ -270,6 +288,9 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
   const namedCompounds = new Map<string, string>();
   const compoundVars: [Variable, string][] = [];
   let sawNetcdf = false;
+  /** Dimension scales by object address (hex), first path's name; variables to name dimensions of. */
+  const scaleNames = new Map<string, string>();
+  const withScales: [Variable, H5Dataset][] = [];
 
   const visit = (g: H5Group, gpath: string, name: string): Group => {
     const problems: string[] = [];
@@ -297,6 +318,8 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
       const attrs = ds.attrs, dimScale = isDimScale(attrs);
       if (dimScale) {
         sawNetcdf = true;
+        const address = hex(h5Module!.create_object_reference(file.file_id, childPath));
+        if (!scaleNames.has(address)) scaleNames.set(address, key);
         const max = ds.metadata.maxshape?.[0] ?? shape[0]!;
         group.dims.push({ name: key, size: shape[0] ?? 0, unlimited: max > Number.MAX_SAFE_INTEGER });
         if (isPureDim(attrs)) continue;
@@ -305,9 +328,9 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
       const t = dtypeOf(ds.metadata);
       const compound = t === "compound" ? { type: compoundOf(ds.metadata).type!, key: compoundKey(ds.metadata) } : undefined;
       const used = new Set<string>();
+      const attached = attachedScales(attrs, shape.length);
       const dims = shape.map((size, i) => {
-        const scales = ds.get_attached_scales(i);
-        if (scales.length) return baseName(scales[0]!);
+        if (attached[i]) return attached[i]!; // a dimension scale's address, named once all are seen
         if (i === 0 && dimScale) return key;
         let d = phony.find((p) => p.size === size && !used.has(p.name));
         if (!d) {
@@ -335,11 +358,25 @@ function describe(h5: H5, file: H5Group, path: string): { dataset: Dataset; data
       else if (varProblems.length) v.unsupported = varProblems[0];
       group.variables.push(v);
       datasets.set(childPath, ds);
+      if (attached.some(Boolean)) withScales.push([v, ds]);
     }
     group.dims.push(...phony);
     return group;
   };
   const root = visit(file, "/", "");
+  // Dimension names by the address each DIMENSION_LIST reference holds; h5wasm's get_attached_scales
+  // names a scale with H5Iget_name, a search of the whole file per call (quadratic in the variables:
+  // 4,000 variables took 90 s), so it is asked only for a scale we did not meet (outside this file's
+  // groups).
+  for (const [v, ds] of withScales) {
+    v.dims = v.dims.map((d, i) => {
+      if (!d.startsWith(ADDRESS)) return d;
+      const name = scaleNames.get(d.slice(ADDRESS.length));
+      if (name !== undefined) return name;
+      const scales = ds.get_attached_scales(i);
+      return scales.length ? baseName(scales[0]!) : d;
+    });
+  }
   // netCDF-C commits every enum type it writes; a variable's type is the one with the same members.
   for (const [v, key] of enumVars) {
     const name = namedEnums.get(key);
