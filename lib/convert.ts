@@ -15,7 +15,7 @@ import { assertRunsOnEcs } from "./exec/ecs/executor.js";
 import { buildEncodings, copyPlan, jobId, JOB_KEY, lazyLengths, primed, namesShuffle, primeJob, STATE_PREFIX } from "./exec/job.js";
 import type { TaskOutcome } from "./exec/task.js";
 import { acquireLock, readLock, releaseLock } from "./store/lock.js";
-import { elementSize, isDimensionCoordinate, walkGroups, walkVariables, type Variable } from "./model.js";
+import { elementSize, isDimensionCoordinate, walkGroups, walkVariables, type Dataset, type Variable } from "./model.js";
 import { chooseChunks, type ChunkSpec } from "./plan/chunks.js";
 import { planJob } from "./plan/planner.js";
 import type { ArrayInput, JobSpec, Plan, TaskSpec } from "./plan/types.js";
@@ -167,6 +167,13 @@ function selectVariables(all: Variable[], names: string[] | undefined): Variable
   return all.filter((v) => wanted.has(v));
 }
 
+/** --chunks must name dimensions the inputs have: a misspelt one would otherwise be ignored silently. */
+function checkChunkDims(chunks: ConvertOptions["chunks"], ds: Dataset): void {
+  const dims = new Set([...walkGroups(ds.root)].flatMap((g) => g.dims.map((d) => d.name)));
+  const unknown = Object.keys(chunks ?? {}).filter((d) => !dims.has(d));
+  if (unknown.length) throw new ConvertError("Usage", `--chunks: no dimension named ${unknown[0]} (the inputs have ${[...dims].join(", ") || "none"})`);
+}
+
 /** What the planner needs of each array: stored shapes and the sources' chunk grid. */
 export function planInputs(collection: Collection, encodings: Map<string, ArrayEncoding>, job: JobSpec): ArrayInput[] {
   return [...encodings.values()].map((e) => {
@@ -199,6 +206,7 @@ export async function prepareJob(inputs: string[], opts: ConvertOptions): Promis
       const s = skipped[0]!;
       throw new ConvertError("Unsupported", `variable ${s.path} has an unsupported ${s.reason} (use --skip-unsupported to leave it out)`, inputs[0]);
     }
+    checkChunkDims(opts.chunks, ds);
     const unlimited = new Set([...walkGroups(ds.root)].flatMap((g) => g.dims.filter((d) => d.unlimited).map((d) => d.name)));
     const chunks: Record<string, number[]> = {};
     for (const v of chosen) {
@@ -311,7 +319,10 @@ async function beginWrite(store: Store, prep: PreparedJob, opts: ConvertOptions)
   const out = opts.out;
   const fresh = { done: new Map<number, TaskOutcome>(), tasks: prep.plan.tasks, complete: false };
   if (store instanceof FsStore) {
-    const info = await stat(out).catch(() => undefined);
+    const info = await stat(out).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOTDIR") throw new ConvertError("Usage", "output is inside a file, not a directory", out);
+      return undefined;
+    });
     if (info && !info.isDirectory()) throw new ConvertError("OutputExists", "output exists and is not a directory", out);
   }
   if (!(await isEmpty(store)) && !opts.append) {

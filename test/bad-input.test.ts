@@ -97,11 +97,20 @@ describe("bad input", { skip: CORPUS_MISSING }, () => {
   });
 
   test("usage errors exit 2 with one line", () => {
-    for (const args of [["convert", corpus("tiny.nc")], ["convert", corpus("tiny.nc"), "-o", p("u.zarr"), "--codec", "lzma"], ["frobnicate"]]) {
-      const r = cli(args);
-      assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
-      assert.match(r.stderr.split("\n")[0]!, /^error: /);
+    for (const [args, message] of [
+      [["convert", corpus("tiny.nc")], /^convert-to-zarr: required option '-o, --out <store>' not specified \(run with --help for usage\)$/],
+      [["convert", corpus("tiny.nc"), "-o", p("u.zarr"), "--codec", "lzma"], /^convert-to-zarr: option '--codec <name>' argument 'lzma' is invalid\. Allowed choices are .* \(run with --help for usage\)$/],
+      [["frobnicate"], /^convert-to-zarr: unknown command 'frobnicate' \(run with --help for usage\)$/],
+      [["convert", corpus("tiny.nc"), "-o", p("u.zarr"), "--workers", "0"], /^convert-to-zarr: option '--workers <n>' argument '0' is invalid\. --workers must be a whole number of at least 1/],
+      [["convert", corpus("tiny.nc"), "-o", p("u.zarr"), "--workers", "-1"], /argument '-1' is invalid\. --workers must be a whole number of at least 1/],
+      [["convert", corpus("tiny.nc"), "-o", ""], /^convert-to-zarr: --out is empty: name the store to write/],
+      [["convert", corpus("tiny.nc"), "-o", p("u.zarr"), "--chunks", "nosuch=10"], /^convert-to-zarr: --chunks: no dimension named nosuch \(the inputs have dim_0\)$/],
+    ] as const) {
+      assertCleanFailure(cli([...args]), 2, message);
+      assert.equal(existsSync(p("u.zarr")), false, "nothing written");
     }
+    writeFileSync(p("a-file"), "x");
+    assertCleanFailure(cli(["convert", corpus("tiny.nc"), "-o", p("a-file/x.zarr")]), 2, /a-file\/x\.zarr: output is inside a file, not a directory$/);
     assertCleanFailure(cli(["verify", corpus("tiny.nc")]), 2, /^convert-to-zarr: verify needs the input file\(s\) and then the store$/);
     assertCleanFailure(cli(["convert", corpus("tiny.nc"), "-o", p("u.zarr"), "--chunks", "time"]), 2, /--chunks: expected dim=n, got "time"$/);
     assertCleanFailure(cli(["convert", corpus("tiny.nc"), "-o", p("u.zarr"), "--variables", "nope"]), 2, /--variables: no variable named nope$/);

@@ -35,6 +35,10 @@ const intArg = (name: string) => (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
   return Number(v);
 };
+const positiveArg = (name: string) => (v: string) => {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
+  return Number(v);
+};
 const listArg = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean);
 
 /** Prints the result: JSON with --json, else the text. */
@@ -62,6 +66,7 @@ interface ConvertFlags {
 }
 
 function convertOptions(o: ConvertFlags): ConvertOptions {
+  if (!o.out.trim()) throw new ConvertError("Usage", "--out is empty: name the store to write (a directory or s3://bucket/prefix)");
   return {
     out: o.out, zarrFormat: Number(o.zarrFormat) as 2 | 3, codec: o.codec,
     ...(o.level !== undefined && { level: o.level }),
@@ -114,7 +119,7 @@ function conversionOptions(cmd: Command): Command {
     .option("--unpack", "store packed variables (scale_factor/add_offset) as the floats CF decoding gives, missing values NaN, so files packed differently can be combined")
     .option("--skip-unsupported", "leave out variables whose type Zarr cannot hold (listed in the summary) instead of refusing")
     .option("--max-mem <size>", "memory budget per worker, e.g. 1GiB, 512MB (default 1GiB)")
-    .option("--workers <n>", "tasks at once (default: CPUs, at most 4; ecs: containers, 16 capped by the pool)", intArg("--workers"))
+    .option("--workers <n>", "tasks at once (default: CPUs, at most 4; ecs: containers, 16 capped by the pool)", positiveArg("--workers"))
     .addOption(new Option("--executor <name>", "where tasks run (auto: inline for small jobs, else threads; ecs: the deployed stack's Fargate workers)").choices(["auto", ...EXECUTOR_NAMES]).default("auto"))
     .option("--append", "append the inputs to the existing store at --out, along its concat dimension")
     .option("--json", "print the result as JSON");
@@ -125,8 +130,8 @@ export function buildProgram(): Command {
     .description("Convert NetCDF-3 and NetCDF-4/HDF5 files into Zarr v2/v3 stores, losslessly, and verify them.")
     .version("0.1.0")
     .exitOverride()
-    .showHelpAfterError("(run with --help for usage)")
-    .configureOutput({ outputError: (str, write) => write(str.split("\n")[0] + "\n") })
+    // One line with the program's name, as for every other error ("error: unknown option '--x'").
+    .configureOutput({ outputError: (str, write) => write(`convert-to-zarr: ${str.split("\n")[0]!.replace(/^error: /, "")} (run with --help for usage)\n`) })
     .hook("preAction", (_program, action) => {
       const opts = action.opts();
       const mode = opts["remoteRead"] as RemoteMode | undefined;
