@@ -8,7 +8,7 @@ import { remoteMode } from "./io/open.js";
 import { prefetchHeads } from "./io/remote.js";
 import { ConvertError } from "./errors.js";
 import {
-  allocateFor, byteShape, typeText, getAttr, isDimensionCoordinate, product, walkGroups, walkVariables, type ArrayData, type Dataset, type Variable,
+  allocateFor, byteShape, typeText, getAttr, textAttr, isDimensionCoordinate, product, walkGroups, walkVariables, type ArrayData, type Dataset, type Variable,
 } from "./model.js";
 import { openSource, openSourceSync } from "./source/open.js";
 import type { SourceAxis } from "./plan/types.js";
@@ -118,14 +118,9 @@ function timeTargets(ds: Dataset, dim: string | undefined, opts: CollectionOptio
   if (!opts.timeUnits) return opts.timeTargets ?? {};
   const units = opts.timeUnits;
   return Object.fromEntries([...walkVariables(ds.root)]
-    .filter((v) => (!dim || v.dims.includes(dim)) && looksLikeTimeUnits(textUnits(v)))
+    .filter((v) => (!dim || v.dims.includes(dim)) && looksLikeTimeUnits(textAttr(v.attrs, "units")))
     .map((v) => [v.path, { units }]));
 }
-
-const textUnits = (v: Variable) => {
-  const u = getAttr(v.attrs, "units");
-  return u && typeof u.value === "string" ? u.value : undefined;
-};
 
 const fmtAttr = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
 

@@ -175,6 +175,19 @@ export function getAttr(attrs: readonly Attribute[], name: string): Attribute | 
   return attrs.find((a) => a.name === name);
 }
 
+/** A text (NC_CHAR) attribute's value, or undefined when absent or not text. */
+export function textAttr(attrs: readonly Attribute[], name: string): string | undefined {
+  const a = getAttr(attrs, name);
+  return a && typeof a.value === "string" ? a.value : undefined;
+}
+
+/** The smallest and largest value of each integer type. */
+export const INTEGER_RANGES: Partial<Record<DType, [bigint, bigint]>> = {
+  int8: [-(2n ** 7n), 2n ** 7n - 1n], uint8: [0n, 2n ** 8n - 1n], int16: [-(2n ** 15n), 2n ** 15n - 1n],
+  uint16: [0n, 2n ** 16n - 1n], int32: [-(2n ** 31n), 2n ** 31n - 1n], uint32: [0n, 2n ** 32n - 1n],
+  int64: [-(2n ** 63n), 2n ** 63n - 1n], uint64: [0n, 2n ** 64n - 1n],
+};
+
 export function product(xs: readonly number[]): number {
   let p = 1;
   for (const x of xs) p *= x;

@@ -10,7 +10,9 @@
  */
 import { ConvertError } from "./errors.js";
 import { exactDouble, looksLikeTimeUnits, parseCalendar, parseTimeUnits, ratioOf, rebase, reduce, type Calendar, type Ratio } from "./cf/time.js";
-import { allocate, getAttr, walkVariables, type ArrayData, type Attribute, type Dataset, type DType, type Variable } from "./model.js";
+import {
+  allocate, findVariable, getAttr, INTEGER_RANGES, itemSize, textAttr, walkVariables, type ArrayData, type Attribute, type Dataset, type DType, type Variable,
+} from "./model.js";
 import type { SourceFile } from "./source/types.js";
 
 /** How one variable's values change from each file to the store. */
@@ -47,9 +49,6 @@ export interface Packing {
   unsigned: boolean;
   /** xarray's _choose_float_dtype for this file: the type the arithmetic is done in. */
   float: "float32" | "float64";
-  /** Whether scale_factor / add_offset are float32 (numpy then multiplies in float32). */
-  scale32: boolean;
-  offset32: boolean;
 }
 
 /** Variable path → its recode; empty when every file encodes every variable alike. */
@@ -66,19 +65,15 @@ const ratioFrom = (s: string): Ratio => {
   const [p, q] = s.split("/");
   return { p: BigInt(p!), q: BigInt(q!) };
 };
-const textAttr = (v: Variable, name: string): string | undefined => {
-  const a = getAttr(v.attrs, name);
-  return a && typeof a.value === "string" ? a.value : undefined;
-};
 
 /** The variables along `dim` whose values are times (units "X since Y"), with the bounds variables they name. */
 function timeVariables(ds: Dataset, dim: string | undefined): { v: Variable; unitsOf: Variable }[] {
   const all = [...walkVariables(ds.root)];
   const out: { v: Variable; unitsOf: Variable }[] = [];
   for (const v of all) {
-    if (v.unsupported || (dim && !v.dims.includes(dim)) || !looksLikeTimeUnits(textAttr(v, "units"))) continue;
+    if (v.unsupported || (dim && !v.dims.includes(dim)) || !looksLikeTimeUnits(textAttr(v.attrs, "units"))) continue;
     out.push({ v, unitsOf: v });
-    const bounds = textAttr(v, "bounds") ?? textAttr(v, "climatology");
+    const bounds = textAttr(v.attrs, "bounds") ?? textAttr(v.attrs, "climatology");
     const b = bounds && all.find((x) => x.name === bounds && x.path.slice(0, x.path.lastIndexOf("/")) === v.path.slice(0, v.path.lastIndexOf("/")));
     // CF: bounds carry their coordinate's units (and may repeat them).
     if (b && !getAttr(b.attrs, "units")) out.push({ v: b, unitsOf: v });
@@ -97,16 +92,15 @@ export function planTimeRecodes(files: readonly SourceFile[], dim: string | unde
   const spec: RecodeSpec = {};
   const first = files[0]!;
   for (const { v, unitsOf } of timeVariables(first.dataset, dim)) {
-    const target = targets[unitsOf.path]?.units ?? textAttr(unitsOf, "units")!;
-    const variableIn = (f: SourceFile, path: string) => [...walkVariables(f.dataset.root)].find((x) => x.path === path);
+    const target = targets[unitsOf.path]?.units ?? textAttr(unitsOf.attrs, "units")!;
     const calendars = files.map((f) => {
-      const u = variableIn(f, unitsOf.path);
-      const name = u ? textAttr(u, "calendar") : undefined;
+      const u = findVariable(f.dataset, unitsOf.path);
+      const name = u ? textAttr(u.attrs, "calendar") : undefined;
       const c = parseCalendar(name);
       if (!c) throw new ConvertError("Unsupported", `variable ${unitsOf.path}: calendar "${name}" is none of CF's`, f.path);
       return c;
     });
-    const unitsPerFile = files.map((f) => textAttr(variableIn(f, unitsOf.path) ?? unitsOf, "units") ?? "");
+    const unitsPerFile = files.map((f) => textAttr((findVariable(f.dataset, unitsOf.path) ?? unitsOf).attrs, "units") ?? "");
     if (unitsPerFile.every((u) => u === target)) continue;
     const differs = calendars.findIndex((c) => c !== calendars[0]);
     if (differs >= 0) {
@@ -127,7 +121,7 @@ export function planTimeRecodes(files: readonly SourceFile[], dim: string | unde
     files.forEach((f, i) => {
       const { scale, shift } = rebase(parse(unitsPerFile[i]!, f.path), to);
       perFile[f.path] = { scale: ratioText(scale), shift: ratioText(shift) };
-      const fv = variableIn(f, v.path);
+      const fv = findVariable(f.dataset, v.path);
       if (!fv) return;
       const values = f.read(v.path, fv.shape.map(() => 0), fv.shape) as ArrayLike<number | bigint>;
       for (let k = 0; k < values.length; k++) {
@@ -148,11 +142,6 @@ function transform(x: number | bigint, scale: Ratio, shift: Ratio): Ratio {
   return reduce({ p: r.p * scale.p * shift.q + shift.p * scale.q * r.q, q: r.q * scale.q * shift.q });
 }
 
-const INT_LIMITS: Partial<Record<DType, [bigint, bigint]>> = {
-  int8: [-128n, 127n], uint8: [0n, 255n], int16: [-32768n, 32767n], uint16: [0n, 65535n],
-  int32: [-(2n ** 31n), 2n ** 31n - 1n], uint32: [0n, 2n ** 32n - 1n], int64: [-(2n ** 63n), 2n ** 63n - 1n], uint64: [0n, 2n ** 64n - 1n],
-};
-
 /** The types a re-expressed variable may widen to, narrowest first. */
 const WIDER: Partial<Record<DType, DType[]>> = {
   int8: ["int16", "int32", "int64", "float64"], int16: ["int32", "int64", "float64"], int32: ["int64", "float64"], int64: ["float64"],
@@ -164,7 +153,7 @@ const WIDER: Partial<Record<DType, DType[]>> = {
 function storedType(v: Variable, values: Ratio[], required: DType | undefined, firstPath: string, lastPath: string): DType {
   const whole = values.every((r) => r.q === 1n);
   const fits = (t: DType) => {
-    const lim = INT_LIMITS[t];
+    const lim = INTEGER_RANGES[t];
     if (lim) return whole && values.every((r) => r.p >= lim[0] && r.p <= lim[1]);
     if (t === "float64") return values.every((r) => exactDouble(r) !== undefined);
     if (t === "float32") return values.every((r) => { const x = exactDouble(r); return x !== undefined && Math.fround(x) === x; });
@@ -222,22 +211,24 @@ export const isPackingAttr = (name: string): boolean => PACKING_ATTRS.includes(n
 const numbers = (a: Attribute | undefined): number[] =>
   a && typeof a.value !== "string" ? (a.value as (number | bigint | string)[]).map(Number) : [];
 
+/** A signed integer's bits read as unsigned (`_Unsigned = "true"`), as xarray decodes them. */
+const asUnsigned = (x: number, bytes: number) => (x < 0 ? x + 2 ** (8 * bytes) : x);
+
 /** xarray's CF decoding of one file's variable: which float type, which values are missing. */
 function packingOf(v: Variable): Packing {
   const scaleA = getAttr(v.attrs, "scale_factor"), offsetA = getAttr(v.attrs, "add_offset");
   const scale = numbers(scaleA)[0], offset = numbers(offsetA)[0];
-  const scale32 = scaleA?.type === "float32", offset32 = offsetA?.type === "float32";
-  const unsignedAttr = getAttr(v.attrs, "_Unsigned");
-  const unsigned = /^(int8|int16|int32|int64)$/.test(v.dtype) && typeof unsignedAttr?.value === "string" && unsignedAttr.value.toLowerCase() === "true";
-  const bits = BigInt(8 * ({ int8: 1, int16: 2, int32: 4, int64: 8 } as Record<string, number>)[v.dtype]!);
-  const asUnsigned = (x: number) => (unsigned && x < 0 ? Number(BigInt(x) + (1n << bits)) : x);
-  const missing = [...numbers(getAttr(v.attrs, "_FillValue")), ...numbers(getAttr(v.attrs, "missing_value"))].map(asUnsigned);
+  const scale32 = scaleA?.type === "float32";
+  const unsigned = /^(int8|int16|int32|int64)$/.test(v.dtype) && textAttr(v.attrs, "_Unsigned")?.toLowerCase() === "true";
+  const bytes = itemSize(v.dtype);
+  const missing = [...numbers(getAttr(v.attrs, "_FillValue")), ...numbers(getAttr(v.attrs, "missing_value"))]
+    .map((x) => (unsigned ? asUnsigned(x, bytes) : x));
   // xarray's _choose_float_dtype: both attributes of one float type → that type (float64 for 32-bit
   // integers); an offset alone → float64; a scale alone → its type.
   const both = scaleA && offsetA && scaleA.type === offsetA.type;
   const float: Packing["float"] = both ? (/^u?int32$/.test(v.dtype) || !scale32 ? "float64" : "float32")
     : offsetA ? "float64" : scaleA ? (scale32 ? "float32" : "float64") : "float64";
-  return { ...(scale !== undefined && { scale }), ...(offset !== undefined && { offset }), missing, unsigned, float, scale32, offset32 };
+  return { ...(scale !== undefined && { scale }), ...(offset !== undefined && { offset }), missing, unsigned, float };
 }
 
 /**
@@ -251,7 +242,7 @@ export function planUnpack(files: readonly SourceFile[], only?: readonly string[
   const first = files[0]!;
   for (const v of walkVariables(first.dataset.root)) {
     if (v.unsupported || (only && !only.includes(v.path)) || !/int|float/.test(v.dtype)) continue;
-    const perFile = files.map((f) => [...walkVariables(f.dataset.root)].find((x) => x.path === v.path) ?? v);
+    const perFile = files.map((f) => findVariable(f.dataset, v.path) ?? v);
     if (!perFile.some((x) => getAttr(x.attrs, "scale_factor") || getAttr(x.attrs, "add_offset"))) continue;
     const packings = perFile.map(packingOf);
     const dtype: DType = packings.every((p) => p.float === "float32") ? "float32" : "float64";
@@ -271,10 +262,10 @@ function applyUnpack(r: UnpackRecode, file: string, data: ArrayData): ArrayData 
   const out = allocate(r.dtype, src.length) as Float32Array | Float64Array;
   const f32 = p.float === "float32";
   const round = (x: number) => (f32 ? Math.fround(x) : x);
-  const bits = 8 * ((data as Int8Array).BYTES_PER_ELEMENT ?? 8);
+  const bytes = (data as Int8Array).BYTES_PER_ELEMENT ?? 8;
   for (let i = 0; i < src.length; i++) {
     let x = Number(src[i]!);
-    if (p.unsigned && x < 0) x += 2 ** bits;
+    if (p.unsigned) x = asUnsigned(x, bytes);
     if (p.missing.includes(x) || Number.isNaN(x)) {
       out[i] = NaN;
       continue;

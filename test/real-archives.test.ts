@@ -116,13 +116,25 @@ describe("archives whose files encode time differently", { skip: PYTHON_MISSING 
       await convert(days.slice(0, 1), { out: stores[`v${v}`], zarrFormat: v, unpack: true });
       await convert(days.slice(1), { out: stores[`v${v}`], append: true });
       const r = await verify(days, stores[`v${v}`]);
-      assert.deepEqual([r.arrays, r.values], [3, 4 + 24 + 24]);
+      assert.deepEqual([r.arrays, r.values], [4, 4 + 24 + 24 + 24]);
     }
-    assert.deepEqual([meta(stores.v3, "t2m", 3)["data_type"], meta(stores.v3, "sst", 3)["data_type"]], ["float64", "float32"]);
+    assert.deepEqual([meta(stores.v3, "t2m", 3)["data_type"], meta(stores.v3, "sst", 3)["data_type"], meta(stores.v3, "tcc", 3)["data_type"]], ["float64", "float32", "float32"]);
     assert.deepEqual(attrs(stores.v3, "t2m", 3), { units: "K", _FillValue: "AAAAAAAA+H8=" }, "packing attributes gone, NaN is the fill");
     assert.deepEqual([meta(stores.v2, "t2m", 2)["dtype"], meta(stores.v2, "t2m", 2)["fill_value"]], ["<f8", "NaN"]);
     const masked = spawnSync(PYTHON, ["-c", "import zarr, sys, json, math; a = zarr.open_group(sys.argv[1], 'r')['t2m'][:]; print(json.dumps([int(math.isnan(x)) for x in a[:, 0, :].ravel()]))", stores.v2], { encoding: "utf8" });
     assert.deepEqual(JSON.parse(masked.stdout), [0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0], "each day's missing value");
+    assert.deepEqual(decodedLikeXarray(days, stores), { v2: { ok: true, differences: [] }, v3: { ok: true, differences: [] } });
+  });
+
+  test("--unpack of an unsigned byte packed differently per file (NetCDF-4 uint8)", async () => {
+    const days = files("packing4");
+    const stores = { v2: join(tmp.dir, "unpacked4.v2.zarr"), v3: join(tmp.dir, "unpacked4.v3.zarr") };
+    for (const v of [2, 3] as const) {
+      await convert(days, { out: stores[`v${v}`], zarrFormat: v, unpack: true });
+      const r = await verify(days, stores[`v${v}`]);
+      assert.deepEqual([r.arrays, r.values], [2, 4 + 12]);
+    }
+    assert.equal(meta(stores.v3, "tcc", 3)["data_type"], "float32");
     assert.deepEqual(decodedLikeXarray(days, stores), { v2: { ok: true, differences: [] }, v3: { ok: true, differences: [] } });
   });
 });

@@ -16,7 +16,7 @@
  * copied as stored, so packed integers stay packed and times stay numeric.
  */
 import { ConvertError } from "../errors.js";
-import { elementSize, getAttr, type DType, type Variable } from "../model.js";
+import { elementSize, getAttr, INTEGER_RANGES, type DType, type Variable } from "../model.js";
 import { attrsToJson, type JsonAttr } from "./attrs.js";
 import type { Compressor } from "./codecs.js";
 
@@ -69,11 +69,6 @@ function v2DType(v: Pick<Variable, "dtype" | "compound">): string | [string, str
   return v.compound ? v.compound.fields.map((f) => [f.name, V2_DTYPES[f.type]]) : V2_DTYPES[v.dtype];
 }
 
-const INT_RANGES: Partial<Record<DType, [bigint, bigint]>> = {
-  int8: [-(2n ** 7n), 2n ** 7n - 1n], uint8: [0n, 2n ** 8n - 1n], int16: [-(2n ** 15n), 2n ** 15n - 1n],
-  uint16: [0n, 2n ** 16n - 1n], int32: [-(2n ** 31n), 2n ** 31n - 1n], uint32: [0n, 2n ** 32n - 1n],
-  int64: [-(2n ** 63n), 2n ** 63n - 1n], uint64: [0n, 2n ** 64n - 1n],
-};
 
 /**
  * The variable's _FillValue cast exactly to its own type, or undefined when absent or not a value of
@@ -93,7 +88,7 @@ function fillValueOf(v: Variable): FillValue | undefined {
   if (typeof raw === "string") return undefined;
   if (v.dtype === "float32") return Math.fround(Number(raw));
   if (v.dtype === "float64") return Number(raw);
-  const range = INT_RANGES[v.dtype]!;
+  const range = INTEGER_RANGES[v.dtype]!;
   if (typeof raw === "number" && !Number.isInteger(raw)) return undefined;
   const big = BigInt(raw);
   if (big < range[0] || big > range[1]) return undefined;

@@ -6,8 +6,9 @@
   (time, bnds) in the same units; January to April 1998.
 - calendars/: two files in different calendars (noleap, 360_day), which cannot share a time axis.
 - packing/: ERA5-like NetCDF-3 days whose int16 t2m has its own scale_factor/add_offset (float64)
-  per file, _FillValue = missing_value = -32767 with some missing values; and an int16 sst packed
-  with float32 attributes (which CF decoding makes float32).
+  per file, _FillValue = missing_value = -32767 with some missing values; an int16 sst packed
+  with float32 attributes (which CF decoding makes float32); an int8 tcc with _Unsigned = "true".
+- packing4/: the same days' cloud cover in NetCDF-4, a uint8 packed with its own float32 scale_factor.
 """
 import os
 import sys
@@ -16,7 +17,7 @@ import netCDF4
 import numpy as np
 
 out = sys.argv[1]
-for d in ("merra", "monthly", "calendars", "packing"):
+for d in ("merra", "monthly", "calendars", "packing", "packing4"):
     os.makedirs(os.path.join(out, d), exist_ok=True)
 
 for day in range(1, 5):
@@ -80,4 +81,20 @@ for day, (scale, offset) in enumerate([(0.0015, 270.25), (0.0017, 268.5)], start
         s.scale_factor, s.add_offset = np.float32(0.01 * day), np.float32(273.15)
         s.set_auto_maskandscale(False)
         s[:] = np.arange(12, dtype="i2").reshape(2, 2, 3) * 100
+        c = nc.createVariable("tcc", "i1", ("time", "latitude", "longitude"), fill_value=np.int8(-1))
+        c.setncattr("_Unsigned", "true")
+        c.scale_factor = np.float32(0.004 * day)
+        c.set_auto_maskandscale(False)
+        c[:] = np.array([-1, 0, 50, 100, -106, -56] * 2, dtype="i1").reshape(2, 2, 3)  # 255 (fill), ..., 150, 200
+    # The same day in NetCDF-4, where the cover is a true uint8.
+    with netCDF4.Dataset(os.path.join(out, "packing4", f"era5_cloud_cover_2020010{day}.nc"), "w", format="NETCDF4") as nc:
+        nc.createDimension("time", None)
+        nc.createDimension("x", 3)
+        t = nc.createVariable("time", "i4", ("time",))
+        t.units = "hours since 1900-01-01 00:00:00.0"
+        t[:] = 1051896 + 24 * (day - 1) + np.arange(2, dtype="i4")
+        c = nc.createVariable("tcc", "u1", ("time", "x"), fill_value=np.uint8(255))
+        c.scale_factor = np.float32(0.004 * day)
+        c.set_auto_maskandscale(False)
+        c[:] = np.array([[255, 0, 50], [100, 150, 200]], dtype="u1")
 print("ok")
