@@ -47,9 +47,9 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
     throw new ConvertError("Incomplete", "the store has an interrupted run; finish it with --resume (and the same files) first", opts.out);
   }
   const { format, docs, rootAttrs } = await readRawDocs(store);
-  const stored = storedArrays(format, docs);
+  const arrays = storedArrays(format, docs);
   // New files' times are re-expressed in the units (and type) the store holds them in.
-  const nodes = { format, nodes: new Map(stored.map((a) => [a.rel, { kind: "array" as const, meta: a.doc, attrs: a.attrs }])) };
+  const nodes = { format, nodes: new Map(arrays.map((a) => [a.rel, { kind: "array" as const, meta: a.doc, attrs: a.attrs }])) };
   // ... and packed variables the store holds unpacked are unpacked alike.
   const collection = await openCollection((await expandInputs(inputs)).map(normalizeLocation), {
     ...(opts.concatDim && { concatDim: opts.concatDim }), timeTargets: storedTimeTargets(nodes), unpack: storedUnpacked(nodes),
@@ -64,7 +64,6 @@ export async function prepareAppend(inputs: string[], opts: ConvertOptions): Pro
       throw new ConvertError("Mismatch", `does not match the store ${opts.out}: ${what}`, first);
     };
 
-    const arrays = stored;
     const withDim = arrays.filter((a) => a.dims.includes(dim));
     if (withDim.length === 0) mismatch(`no array in the store has the dimension ${dim}`);
     const oldLength = withDim[0]!.shape[withDim[0]!.dims.indexOf(dim)]!;

@@ -12,7 +12,7 @@ import { cartesian, chunkIndices, copyOut } from "./source/region.js";
 import type { Store } from "./store/types.js";
 import { openStore } from "./store/open.js";
 import { expandInputs } from "./io/inputs.js";
-import { readStoreContents, zarritaView, zarritaData, type StoreContents } from "./store/read.js";
+import { readStoreContents, recordChunk, zarritaView, zarritaData, type StoreContents } from "./store/read.js";
 import { looksLikeTimeUnits } from "./cf/time.js";
 import type { TimeTarget } from "./recode.js";
 import { attrToJson, JsonFloat } from "./zarr/attrs.js";
@@ -257,8 +257,8 @@ async function compareRecords(
     const want = read(v.path, start, valid) as Uint8Array;
     const stored = chunkKey({ format, key }, coords);
     const got = new Uint8Array(n * size);
-    if (await store.has(stored)) {
-      const chunk = zarritaData((await arr.getChunk([...coords, 0])).data) as Uint8Array;
+    const chunk = await recordChunk(store, arr, stored, coords);
+    if (chunk) {
       const zeros = [...valid.map(() => 0), 0];
       copyOut(got, byteShape(v, valid), zeros, chunk, byteShape(v, chunks), zeros, byteShape(v, valid));
     } else {

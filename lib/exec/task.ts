@@ -12,7 +12,7 @@ import pLimit from "p-limit";
 import * as zarr from "zarrita";
 import { elementSize, product, type ArrayData } from "../model.js";
 import { cartesian, chunkIndices } from "../source/region.js";
-import { zarritaView, zarritaData } from "../store/read.js";
+import { recordChunk, zarritaView, zarritaData } from "../store/read.js";
 import { filled, isAllFill, padToChunk, rawChunkBytes } from "../zarr/chunk.js";
 import { chunkKey, elementOf, type ArrayEncoding } from "../zarr/encoding.js";
 import { jsonBytes } from "../zarr/json.js";
@@ -88,13 +88,11 @@ async function prefillFromStore(ctx: JobContext, e: ArrayEncoding, task: TaskSpe
 }
 
 /**
- * One stored chunk's elements. zarritaView shows compound records as bytes with one more axis (so
- * the chunk has one more coordinate) and a fill of zero bytes: an absent chunk is the fill records.
+ * One stored chunk's elements; a compound's absent chunk is its fill records (see recordChunk).
  */
 async function storedChunk(ctx: JobContext, e: ArrayEncoding, arr: zarr.Array<zarr.DataType, zarr.Readable>, coords: number[]): Promise<ArrayData> {
   if (e.dtype !== "compound") return zarritaData((await arr.getChunk(coords)).data) as ArrayData;
-  if (!(await ctx.store.has(chunkKey(e, coords)))) return filled(e, product(e.chunks));
-  return zarritaData((await arr.getChunk([...coords, 0])).data) as ArrayData;
+  return (await recordChunk(ctx.store, arr, chunkKey(e, coords), coords)) ?? filled(e, product(e.chunks));
 }
 
 /**

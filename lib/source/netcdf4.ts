@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { ConvertError, oneLine } from "../errors.js";
 import type { ByteSource } from "../io/byte-source.js";
 import {
-  allocate, allocateFor, findVariable, walkVariables, type ArrayData, type Attribute, type AttrValue, type CompoundType, type Dataset, type Dimension, type DType,
+  allocate, allocateFor, findVariable, itemSize, walkVariables, type ArrayData, type Attribute, type AttrValue, type CompoundType, type Dataset, type Dimension, type DType,
   type FieldType, type Group, type Variable,
 } from "../model.js";
 import { readChunkIndex, readRawBytes, type ChunkIndex } from "./hdf5-chunks.js";
@@ -108,7 +108,10 @@ function dtypeOf(m: H5Metadata): DType | { unsupported: string } {
       if (m.vlen) return "string";
       if (m.size === 1) return "char";
       return { unsupported: `fixed-length string type of ${m.size} bytes` };
-    case 6: return compoundOf(m).type ? "compound" : { unsupported: compoundOf(m).unsupported! };
+    case 6: {
+      const c = compoundOf(m);
+      return c.type ? "compound" : { unsupported: c.unsupported! };
+    }
     // netCDF-4 enums have an integer base; values are stored as that integer type.
     case 8: return m.enum_type?.type === 0 ? integerType(m) : { unsupported: "enum type with a non-integer base" };
     case 9: return { unsupported: "variable-length (non-string) type" };
@@ -139,7 +142,7 @@ function compoundOf(m: H5Metadata): { type?: CompoundType; unsupported?: string 
   if (!fields.length) return { unsupported: "compound type without members" };
   return {
     type: {
-      fields, size: fields.reduce((a, f) => a + FIELD_BYTES[f.type], 0),
+      fields, size: fields.reduce((a, f) => a + itemSize(f.type), 0),
       // h5wasm reads with the file type set to little-endian order, which HDF5 applies to every
       // member when the whole type is big-endian; a mixed-order type is read as stored.
       file: {
@@ -150,14 +153,10 @@ function compoundOf(m: H5Metadata): { type?: CompoundType; unsupported?: string 
   };
 }
 
-const FIELD_BYTES: Record<FieldType, number> = {
-  int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, float32: 4, float64: 8,
-};
-
 /** Records in the file's layout (aligned, either byte order) → packed little-endian records. */
 export function packRecords(t: CompoundType, file: Uint8Array, n: number): Uint8Array {
   const out = new Uint8Array(n * t.size);
-  const sizes = t.fields.map((f) => FIELD_BYTES[f.type]);
+  const sizes = t.fields.map((f) => itemSize(f.type));
   for (let r = 0; r < n; r++) {
     let o = r * t.size;
     const base = r * t.file.size;
@@ -189,7 +188,7 @@ function packValues(t: CompoundType, values: readonly unknown[]): Uint8Array {
       case "float32": b.writeFloatLE(Number(x), o); break;
       case "float64": b.writeDoubleLE(Number(x), o); break;
     }
-    o += FIELD_BYTES[f.type];
+    o += itemSize(f.type);
   });
   return new Uint8Array(b);
 }
@@ -503,8 +502,8 @@ class Netcdf4File implements SourceFile {
     if (direct) return direct;
     let raw: unknown;
     try {
-      if (v.dtype === "char") return this.readCharBytes(ds, start, count, n);
-      if (v.compound) return packRecords(v.compound, this.readCharBytes(ds, start, count, n * v.compound.file.size), n);
+      if (v.dtype === "char") return this.readRawElements(ds, start, count, n);
+      if (v.compound) return packRecords(v.compound, this.readRawElements(ds, start, count, n * v.compound.file.size), n);
       raw = start.length === 0 ? ds.value : ds.slice(start.map((s, i) => [s, s + count[i]!]));
     } catch (e) {
       throw new ConvertError("Corrupt", `cannot read variable ${varPath}: ${hdf5Reason(e)}`, this.path);
@@ -519,12 +518,12 @@ class Netcdf4File implements SourceFile {
   }
 
   /**
-   * NC_CHAR bytes, raw. h5wasm decodes fixed strings with TextDecoder("ascii"), which is really
-   * windows-1252, so bytes ≥ 0x80 would come back remapped; this is the same hyperslab read its
-   * slice() does, without the decoding. It reads in the file's own type, so compound records come
-   * in the file's layout (`n` is then their bytes), which packRecords turns into ours.
+   * The region's `n` bytes as the file stores them: the same hyperslab read h5wasm's slice() does,
+   * without its decoding. For NC_CHAR, whose fixed strings slice() decodes with TextDecoder("ascii")
+   * (really windows-1252: bytes ≥ 0x80 would come back remapped), and for compound records, which
+   * come in the file's layout for packRecords to turn into ours.
    */
-  private readCharBytes(ds: H5Dataset, start: readonly number[], count: readonly number[], n: number): Uint8Array {
+  private readRawElements(ds: H5Dataset, start: readonly number[], count: readonly number[], n: number): Uint8Array {
     const Module = h5Module!;
     const ptr = Module._malloc(n);
     if (!ptr) throw new Error(`cannot allocate ${n} bytes`);

@@ -127,6 +127,19 @@ export function zarritaView(store: Store): { get(key: StoreKey): Promise<Uint8Ar
   };
 }
 
+/**
+ * One chunk of a structured array read through zarritaView: its record bytes (the extra record axis
+ * adds a coordinate 0), or undefined when the store holds no such chunk — then it is all fill
+ * records, which the view cannot show (it shows the fill as 0).
+ */
+export async function recordChunk(
+  store: Store, arr: { getChunk(coords: number[]): Promise<{ data: unknown }> }, key: StoreKey, coords: readonly number[],
+): Promise<Uint8Array | undefined> {
+  if (!(await store.has(key))) return undefined;
+  return zarritaData((await arr.getChunk([...coords, 0])).data) as Uint8Array;
+}
+
+// (model.ts's itemSize by name: the store layer sits below the model and reads names from metadata)
 const FIELD_BYTES: Record<string, number> = {
   int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, float32: 4, float64: 8,
 };
